@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { UpstreamClient } from './http/upstream-client.js';
+import type { KeySet } from './keys.js';
+import { createLogger, pathOf } from './logging.js';
+import { registerAuthorize } from './oidc/authorize.js';
+import { BrowserBinding } from './oidc/browser-binding.js';
+import { registerCallback } from './oidc/callback.js';
+import type { ProviderContext } from './oidc/context.js';
+import { registerDiscovery } from './oidc/discovery.js';
+import { createErrorHandler } from './oidc/error-handler.js';
+import { Records } from './oidc/records.js';
+import { registerToken } from './oidc/token.js';
+import { registerUserinfo } from './oidc/userinfo.js';
+import type { Store } from './store/store.js';
+import type { Connector } from './upstream/connector.js';
+import { KakaoConnector } from './upstream/kakao.js';
+
+export interface AppDeps {
+  store: Store;
+  keys: KeySet;
+  /** Signs the browser-binding cookie; shared by every replica. */
+  cookieSecret: string;
+  /** Default: a KakaoConnector per configured connector. */
+  connectors?: ReadonlyMap<string, Connector>;
+  logger?: FastifyBaseLogger;
+}
+
+const bodyLimitBytes = 64 * 1024;
+
+/** The bridge as a Fastify instance that is not listening yet: tests inject into it or listen on port 0. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  const app = Fastify({
+    loggerInstance: logger,
+    // The default request log prints the full URL, query string included (codes, states): one line per request is logged below instead.
+    disableRequestLogging: true,
+    genReqId: () => randomUUID(),
+    bodyLimit: bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  const http = new UpstreamClient({ timeoutMs: config.upstreamTimeoutMs });
+  app.addHook('onClose', () => http.close());
+  const connectors = deps.connectors ?? new Map(config.connectors.map((connector) => [connector.id, new KakaoConnector(connector, http)]));
+  const issuer = config.issuer;
+  const context: ProviderContext = {
+    config,
+    issuer,
+    clients: new Map(config.clients.map((client) => [client.clientId, client])),
+    connectors,
+    records: new Records(deps.store),
+    keys: deps.keys,
+    binding: new BrowserBinding(issuer),
+    endpoints: {
+      authorization: `${issuer}/authorize`,
+      token: `${issuer}/token`,
+      userinfo: `${issuer}/userinfo`,
+      jwks: `${issuer}/jwks`,
+      callback: (connectorId) => `${issuer}/callback/${encodeURIComponent(connectorId)}`,
+    },
+  };
+
+  // Only form bodies: the token and userinfo endpoints take application/x-www-form-urlencoded. @see RFC 6749 §4.1.3
+  app.removeAllContentTypeParsers();
+  await app.register(fastifyFormbody, { bodyLimit: bodyLimitBytes });
+  await app.register(fastifyCookie, { secret: deps.cookieSecret });
+
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+    done();
+  });
+
+  app.setErrorHandler(createErrorHandler(issuer));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' }));
+
+  registerDiscovery(app, context);
+  registerAuthorize(app, context);
+  registerCallback(app, context);
+  registerToken(app, context);
+  registerUserinfo(app, context);
+  return app;
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { ErrorPage, ErrorRedirect, UpstreamError } from '../errors.js';
+import type { ProviderContext } from './context.js';
+import { authorizationResponseUrl } from './redirect.js';
+import { randomToken } from './secrets.js';
+
+const CallbackParams = Type.Object(
+  { connectorId: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+const CallbackQuery = Type.Object(
+  {
+    state: Type.Optional(Type.String({ maxLength: 256 })),
+    code: Type.Optional(Type.String({ maxLength: 2048 })),
+    error: Type.Optional(Type.String({ maxLength: 256 })),
+    error_description: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: Type.String({ maxLength: 2048 }) },
+);
+
+const expiredLogin = new ErrorPage(
+  'Sign-in expired',
+  'This sign-in link has expired or was already used. Go back to the application and sign in again.',
+);
+
+/**
+ * The upstream's redirect back: check the login is this browser's, turn the callback into an
+ * identity, and send the client a single-use code.
+ */
+export function registerCallback(app: FastifyInstance, context: ProviderContext): void {
+  app.get('/callback/:connectorId', { schema: { params: CallbackParams, querystring: CallbackQuery } }, async (request, reply) => {
+    const { connectorId } = request.params as { connectorId: string };
+    const query = request.query as Record<string, string | undefined>;
+    const loginId = query.state;
+    if (loginId === undefined) throw new ErrorPage('Invalid request', 'The sign-in response has no state.');
+    const browser = context.binding.read(request);
+
+    const login = await context.records.takeLogin(loginId);
+    if (login === undefined) {
+      // A browser or proxy repeating the callback gets the answer it already had. @see kakao-api.md §5 pitfall 5
+      const completed = await context.records.getCompletedCallback(loginId);
+      if (completed !== undefined && browser !== undefined && completed.browser === browser) {
+        return reply.header('cache-control', 'no-store').redirect(completed.location, 302);
+      }
+      throw expiredLogin;
+    }
+    if (browser === undefined || browser !== login.browser) {
+      throw new ErrorPage('Sign-in not started here', 'This sign-in was started in another browser. Start again from the application.');
+    }
+    const connector = context.connectors.get(connectorId);
+    if (connector === undefined || connectorId !== login.connectorId) throw expiredLogin;
+
+    let location: string;
+    try {
+      const identity = await connector.exchange({
+        query,
+        redirectUri: context.endpoints.callback(connectorId),
+        codeVerifier: login.upstreamVerifier,
+      });
+      const code = randomToken();
+      await context.records.putCode(
+        code,
+        {
+          clientId: login.clientId,
+          redirectUri: login.redirectUri,
+          codeChallenge: login.codeChallenge,
+          nonce: login.nonce,
+          scopes: login.scopes,
+          subject: identity.subject,
+          claims: identity.claims,
+          authTime: Math.floor(Date.now() / 1000),
+        },
+        context.config.codeTtl,
+      );
+      location = authorizationResponseUrl(login.redirectUri, context.issuer, { code, state: login.state });
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        request.log.warn({ reason: error.reason, connector: connectorId, cause: causeMessage(error) }, 'upstream login failed');
+        throw new ErrorRedirect({ redirectUri: login.redirectUri, state: login.state }, error.oauthError);
+      }
+      throw error;
+    }
+    await context.records.putCompletedCallback(loginId, { browser, location }, context.config.codeTtl);
+    return reply.header('cache-control', 'no-store').redirect(location, 302);
+  });
+}
+
+function causeMessage(error: Error): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
+}

@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { InvalidRequest, InvalidToken } from '../errors.js';
+import { claimsForScopes } from './claims.js';
+import type { ProviderContext } from './context.js';
+import { noStore } from './token.js';
+
+const UserinfoBody = Type.Object(
+  { access_token: Type.Optional(Type.String({ maxLength: 256 })) },
+  { additionalProperties: Type.String({ maxLength: 4096 }) },
+);
+
+/** @see RFC 6750 §2.1 (header), §2.2 (form body); exactly one of them. */
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const fromBody = (request.body as { access_token?: string } | undefined)?.access_token;
+  if (header !== undefined && fromBody !== undefined) throw new InvalidRequest('send the access token in one place only');
+  if (fromBody !== undefined) return fromBody;
+  if (header === undefined) throw new InvalidToken('no access token');
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  if (match?.[1] === undefined) throw new InvalidToken('the Authorization header is not a Bearer token');
+  return match[1];
+}
+
+/** Clients that registered a signing alg, or ask for it, get a signed JWT. @see OIDC Core §5.3.2 */
+function wantsJwt(request: FastifyRequest, registeredAlg: string | undefined): boolean {
+  return registeredAlg !== undefined || (request.headers.accept ?? '').toLowerCase().includes('application/jwt');
+}
+
+/** @see OIDC Core §5.3 */
+export function registerUserinfo(app: FastifyInstance, context: ProviderContext): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = bearerToken(request);
+    const record = await context.records.getAccessToken(token);
+    const now = Math.floor(Date.now() / 1000);
+    if (record === undefined || record.expiresAt <= now) throw new InvalidToken('the access token is invalid, expired or revoked');
+    const client = context.clients.get(record.clientId);
+    const claims = { sub: record.subject, ...claimsForScopes(record.claims, record.scopes) };
+    reply.headers(noStore);
+    if (client !== undefined && wantsJwt(request, client.userinfoSignedResponseAlg)) {
+      const alg = client.userinfoSignedResponseAlg ?? context.config.signingAlg;
+      const jwt = await context.keys.sign({ iss: context.issuer, aud: client.clientId, iat: now, ...claims }, alg);
+      return reply.type('application/jwt').send(jwt);
+    }
+    return reply.send(claims);
+  };
+  app.get('/userinfo', handler);
+  app.post('/userinfo', { schema: { body: UserinfoBody } }, handler);
+}

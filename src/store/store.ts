@@ -1,0 +1,17 @@
+/**
+ * Short-lived shared state: pending logins, authorization codes, access tokens, used client
+ * assertions. Values are strings (JSON) so the same contract fits Redis. Every entry expires.
+ */
+export interface Store {
+  /** Sets `key` to `value`, replacing any value, for `ttlSeconds`. */
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets `key` only if it is absent; true when this call set it (Redis SET NX). */
+  add(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  get(key: string): Promise<string | undefined>;
+  /** Returns and removes the value atomically: of two concurrent takes, one sees it (Redis GETDEL). */
+  take(key: string): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
+  /** Throws when the store cannot serve requests (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

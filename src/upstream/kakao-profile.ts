@@ -1,0 +1,109 @@
+import type { Identity, UserClaims } from './connector.js';
+
+/** A /v2/user/me body that does not have the shape Kakao documents. */
+export class MalformedKakaoResponse extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedKakaoResponse';
+  }
+}
+
+interface KakaoProfile {
+  nickname?: unknown;
+  profile_image_url?: unknown;
+  is_default_image?: unknown;
+}
+
+interface KakaoAccount {
+  profile?: KakaoProfile;
+  email?: unknown;
+  is_email_valid?: unknown;
+  is_email_verified?: unknown;
+  phone_number?: unknown;
+  gender?: unknown;
+  birthyear?: unknown;
+  birthday?: unknown;
+  birthday_type?: unknown;
+}
+
+interface KakaoUser {
+  id?: unknown;
+  properties?: { nickname?: unknown };
+  kakao_account?: KakaoAccount;
+}
+
+/** Kakao user ids are signed int64; real ones are positive. @see kakao-api.md §3 */
+const kakaoIdPattern = /^[1-9]\d{0,18}$/;
+
+/**
+ * Parses a /v2/user/me body into an identity. `id` is read from the JSON source text, so an
+ * id above 2^53 keeps every digit (a plain JSON.parse would round it).
+ */
+export function parseKakaoUser(body: string): Identity {
+  let user: unknown;
+  try {
+    user = JSON.parse(body, (key, value: unknown, context?: { source?: string }) =>
+      key === 'id' && typeof value === 'number' ? { numericSource: context?.source } : value,
+    );
+  } catch {
+    throw new MalformedKakaoResponse('user/me body is not JSON');
+  }
+  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new MalformedKakaoResponse('user/me body is not an object');
+  const { id, properties, kakao_account: account } = user as KakaoUser;
+  const subject = typeof id === 'object' && id !== null ? (id as { numericSource?: string }).numericSource : undefined;
+  if (subject === undefined || !kakaoIdPattern.test(subject)) throw new MalformedKakaoResponse('user/me has no numeric id');
+  return { subject, claims: kakaoClaims(account ?? {}, properties) };
+}
+
+function kakaoClaims(account: KakaoAccount, properties: KakaoUser['properties']): UserClaims {
+  const claims: UserClaims = {};
+  const nickname = text(account.profile?.nickname) ?? text(properties?.nickname);
+  if (nickname !== undefined) {
+    claims.name = nickname;
+    claims.nickname = nickname;
+  }
+  const picture = text(account.profile?.profile_image_url);
+  // Kakao's placeholder avatar is not the user's picture (Logto's Kakao connector drops it too).
+  if (picture !== undefined && account.profile?.is_default_image !== true) claims.picture = picture;
+  const gender = text(account.gender);
+  if (gender === 'female' || gender === 'male') claims.gender = gender;
+  const birthdate = birthdateOf(account);
+  if (birthdate !== undefined) claims.birthdate = birthdate;
+  const email = text(account.email);
+  if (email !== undefined) {
+    claims.email = email;
+    // Kakao: use the email only when it is both valid and verified. @see kakao-api.md §3
+    claims.email_verified = account.is_email_valid === true && account.is_email_verified === true;
+  }
+  const phone = text(account.phone_number);
+  if (phone !== undefined) {
+    claims.phone_number = toE164(phone);
+    // A Kakao Account phone number is confirmed by SMS when it is added to the account.
+    claims.phone_number_verified = true;
+  }
+  return claims;
+}
+
+/**
+ * OIDC Core §5.1: YYYY-MM-DD, 0000-MM-DD when the year is withheld, or YYYY alone. A lunar
+ * birthday is not a Gregorian date, so only its year is given.
+ */
+function birthdateOf(account: KakaoAccount): string | undefined {
+  const year = text(account.birthyear);
+  const validYear = year !== undefined && /^\d{4}$/.test(year) ? year : undefined;
+  const monthDay = text(account.birthday);
+  const solar = account.birthday_type !== 'LUNAR';
+  if (monthDay !== undefined && /^\d{4}$/.test(monthDay) && solar) {
+    return `${validYear ?? '0000'}-${monthDay.slice(0, 2)}-${monthDay.slice(2)}`;
+  }
+  return validYear;
+}
+
+/** Kakao writes `+82 10-1234-5678`; OIDC Core §5.1 recommends E.164 (`+821012345678`). */
+function toE164(phone: string): string {
+  return phone.replace(/[\s-]/g, '');
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
