@@ -84,10 +84,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.setErrorHandler(createErrorHandler(issuer));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' }));
 
-  registerDiscovery(app, context);
-  registerAuthorize(app, context);
-  registerCallback(app, context);
-  registerToken(app, context);
-  registerUserinfo(app, context);
+  const provider = (instance: FastifyInstance) => {
+    registerDiscovery(instance, context);
+    registerAuthorize(instance, context);
+    registerCallback(instance, context);
+    registerToken(instance, context);
+    registerUserinfo(instance, context);
+    return Promise.resolve();
+  };
+  await app.register(provider);
+  // PUBLIC_URL may carry a path (https://example.com/kakao): its endpoints answer there too, for
+  // proxies that forward the path as is, as well as at the root for proxies that strip it.
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  if (issuerPath !== '') await app.register(provider, { prefix: issuerPath });
   return app;
 }

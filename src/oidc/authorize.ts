@@ -5,6 +5,7 @@ import { ErrorPage, ErrorRedirect, InvalidRequest, LoginRequired, OAuthError, Re
 import type { Connector } from '../upstream/connector.js';
 import { grantedScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
+import { withoutEmptyValues } from './params.js';
 import { isS256Challenge, s256 } from './pkce.js';
 import { randomToken } from './secrets.js';
 
@@ -159,11 +160,6 @@ function checkConnector(params: AuthorizeParams, client: ClientConfig, context: 
   const connector = id === undefined || !client.connectorIds.includes(id) ? undefined : context.connectors.get(id);
   if (connector === undefined) throw new InvalidRequest('unknown connector_id for this client');
   return connector;
-}
-
-/** @see RFC 6749 §3.1: a parameter sent without a value is treated as omitted. */
-function withoutEmptyValues(params: unknown): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params ?? {}).filter(([, value]) => value !== ''));
 }
 
 export function registerAuthorize(app: FastifyInstance, context: ProviderContext): void {

@@ -5,6 +5,7 @@ import { atHash } from '../keys.js';
 import { authenticateClient } from './client-auth.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
+import { withoutEmptyValues } from './params.js';
 import { verifyS256 } from './pkce.js';
 import type { IssuedCode } from './records.js';
 import { randomToken } from './secrets.js';
@@ -40,7 +41,7 @@ export const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 /** @see RFC 6749 §4.1.3, §5; OIDC Core §3.1.3 */
 export function registerToken(app: FastifyInstance, context: ProviderContext): void {
   app.post('/token', { schema: { body: TokenBody } }, async (request, reply) => {
-    const body = request.body as TokenBody;
+    const body = withoutEmptyValues(request.body) as TokenBody;
     const { client } = await authenticateClient(
       {
         authorization: request.headers.authorization,

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { InvalidRequest, InvalidToken } from '../errors.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
+import { withoutEmptyValues } from './params.js';
 import { noStore } from './token.js';
 
 const UserinfoBody = Type.Object(
@@ -13,7 +14,7 @@ const UserinfoBody = Type.Object(
 /** @see RFC 6750 §2.1 (header), §2.2 (form body); exactly one of them. */
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  const fromBody = (request.body as { access_token?: string } | undefined)?.access_token;
+  const fromBody = (withoutEmptyValues(request.body) as { access_token?: string }).access_token;
   if (header !== undefined && fromBody !== undefined) throw new InvalidRequest('send the access token in one place only');
   if (fromBody !== undefined) return fromBody;
   if (header === undefined) throw new InvalidToken('no access token');

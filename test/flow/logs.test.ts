@@ -1,0 +1,42 @@
+import t from 'tap';
+import { Browser } from '../helpers/browser.js';
+import { confidential, kakaoApp, startBridge } from '../helpers/bridge.js';
+import { authorizeUrl, getUserinfo, redeemCode } from '../helpers/flow.js';
+
+t.test('writes one JSON line per request with a request id, and never a code, token, state, cookie or secret', async (t) => {
+  const bridge = await startBridge(t);
+  const browser = new Browser();
+  const kakaoCallback = await browser.follow(authorizeUrl(bridge, { state: 'rp-state-secretish', nonce: 'rp-nonce-secretish' }), `${bridge.issuer}/callback/`);
+  const back = new URL((await browser.get(kakaoCallback.href)).headers.get('location') ?? '');
+  const code = back.searchParams.get('code') ?? '';
+  const tokens = (await (await redeemCode(bridge, code)).json()) as { access_token: string; id_token: string };
+  await getUserinfo(bridge, tokens.access_token);
+  await redeemCode(bridge, code);
+  await redeemCode(bridge, 'guess', { client_secret: 'wrong-secret-value' });
+  await browser.get(kakaoCallback.href);
+
+  const secrets = {
+    code,
+    kakaoCode: kakaoCallback.searchParams.get('code') ?? '',
+    kakaoState: kakaoCallback.searchParams.get('state') ?? '',
+    rpState: 'rp-state-secretish',
+    nonce: 'rp-nonce-secretish',
+    accessToken: tokens.access_token,
+    idToken: tokens.id_token,
+    clientSecret: confidential.clientSecret,
+    wrongSecret: 'wrong-secret-value',
+    kakaoSecret: kakaoApp.clientSecret,
+    ...Object.fromEntries([...browser.cookies].map(([name, value]) => [name, decodeURIComponent(value)])),
+  };
+  const text = bridge.logs.join('\n');
+  for (const [name, value] of Object.entries(secrets)) {
+    t.ok(value.length > 8, `${name} is a real value`);
+    t.notOk(text.includes(value), `${name} is not logged`);
+  }
+  const requests = bridge.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+  t.ok(requests.length >= 7, 'a line per request');
+  for (const entry of requests) {
+    t.type(entry.reqId, 'string');
+    t.notMatch(String(entry.path), /\?/, 'path without query string');
+  }
+});
