@@ -15,6 +15,7 @@ import { createErrorHandler } from './oidc/error-handler.js';
 import { Records } from './oidc/records.js';
 import { registerToken } from './oidc/token.js';
 import { registerUserinfo } from './oidc/userinfo.js';
+import { registerHealth } from './ops/health.js';
 import type { Store } from './store/store.js';
 import type { Connector } from './upstream/connector.js';
 import { KakaoConnector } from './upstream/kakao.js';
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     registerUserinfo(instance, context);
     return Promise.resolve();
   };
+  registerHealth(app, deps.store);
   await app.register(provider);
   // PUBLIC_URL may carry a path (https://example.com/kakao): its endpoints answer there too, for
   // proxies that forward the path as is, as well as at the root for proxies that strip it.

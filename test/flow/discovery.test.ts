@@ -63,3 +63,13 @@ t.test('answers an unknown path with a 404 JSON error', async (t) => {
   t.equal(response.status, 404);
   t.same(await response.json(), { error: 'not_found', error_description: 'no such endpoint' });
 });
+
+t.test('answers /healthz and /readyz while the store answers', async (t) => {
+  const bridge = await startBridge(t);
+  const health = await fetch(`${bridge.issuer}/healthz`);
+  t.equal(health.status, 200);
+  t.same(await health.json(), { status: 'ok' });
+  const ready = await fetch(`${bridge.issuer}/readyz`);
+  t.equal(ready.status, 200);
+  t.same(await ready.json(), { status: 'ready' });
+});

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/store.js';
+
+/** Readiness gives up on a store that does not answer within this, rather than hanging the probe. */
+const readinessTimeoutMs = 2000;
+
+/**
+ * `/healthz`: the process serves requests (liveness). `/readyz`: it can also serve logins: the
+ * store answers (keys are loaded before the app is built at all).
+ */
+export function registerHealth(app: FastifyInstance, store: Store): void {
+  app.get('/healthz', (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    try {
+      await withTimeout(store.ping(), readinessTimeoutMs);
+      return await reply.send({ status: 'ready' });
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready: the store does not answer');
+      return reply.code(503).send({ status: 'unavailable', reason: 'store' });
+    }
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
