@@ -153,7 +153,7 @@ function parseHttpUrl(variable: string, raw: string): URL {
 function parseIssuer(raw: string | undefined): string {
   if (raw === undefined) throw new ConfigError('PUBLIC_URL', 'is required: the https URL where relying parties reach the bridge');
   const url = parseHttpUrl('PUBLIC_URL', raw);
-  if (url.search !== '' || url.hash !== '') throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment');
+  if (raw.includes('?') || raw.includes('#')) throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment');
   return url.href.replace(/\/+$/, '');
 }
 

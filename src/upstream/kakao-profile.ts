@@ -32,6 +32,11 @@ interface KakaoUser {
   kakao_account?: KakaoAccount;
 }
 
+/** Marks a numeric `id` with its source text; a class no JSON body can forge. */
+class NumericSource {
+  constructor(readonly text: string | undefined) {}
+}
+
 /** Kakao user ids are signed int64; real ones are positive. @see kakao-api.md §3 */
 const kakaoIdPattern = /^[1-9]\d{0,18}$/;
 
@@ -43,14 +48,14 @@ export function parseKakaoUser(body: string): Identity {
   let user: unknown;
   try {
     user = JSON.parse(body, (key, value: unknown, context?: { source?: string }) =>
-      key === 'id' && typeof value === 'number' ? { numericSource: context?.source } : value,
+      key === 'id' && typeof value === 'number' ? new NumericSource(context?.source) : value,
     );
   } catch {
     throw new MalformedKakaoResponse('user/me body is not JSON');
   }
   if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new MalformedKakaoResponse('user/me body is not an object');
   const { id, properties, kakao_account: account } = user as KakaoUser;
-  const subject = typeof id === 'object' && id !== null ? (id as { numericSource?: string }).numericSource : undefined;
+  const subject = id instanceof NumericSource ? id.text : undefined;
   if (subject === undefined || !kakaoIdPattern.test(subject)) throw new MalformedKakaoResponse('user/me has no numeric id');
   return { subject, claims: kakaoClaims(account ?? {}, properties) };
 }
