@@ -23,9 +23,29 @@ function bearerToken(request: FastifyRequest): string {
   return match[1];
 }
 
-/** Clients that registered a signing alg, or ask for it, get a signed JWT. @see OIDC Core §5.3.2 */
+/**
+ * A signed JWT for a client that registered a signing alg, or that prefers application/jwt to
+ * JSON in its Accept header; JSON otherwise (a client listing both equally gets JSON).
+ * @see OIDC Core §5.3.2
+ */
 function wantsJwt(request: FastifyRequest, registeredAlg: string | undefined): boolean {
-  return registeredAlg !== undefined || (request.headers.accept ?? '').toLowerCase().includes('application/jwt');
+  if (registeredAlg !== undefined) return true;
+  const quality = acceptQualities(request.headers.accept ?? '');
+  const jwt = quality.get('application/jwt') ?? 0;
+  const json = Math.max(quality.get('application/json') ?? 0, quality.get('application/*') ?? 0, quality.get('*/*') ?? 0);
+  return jwt > json;
+}
+
+/** @see RFC 9110 §12.5.1 */
+function acceptQualities(accept: string): Map<string, number> {
+  const qualities = new Map<string, number>();
+  for (const range of accept.split(',')) {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const value = q === undefined ? 1 : Number(q.slice(2));
+    if (type !== '' && Number.isFinite(value)) qualities.set(type, Math.max(qualities.get(type) ?? 0, value));
+  }
+  return qualities;
 }
 
 /** @see OIDC Core §5.3 */

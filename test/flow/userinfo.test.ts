@@ -124,3 +124,13 @@ t.test('serves a plain OAuth 2.0 client (no openid) for Logto\'s generic OAuth c
   t.equal(userinfo.name, defaultFakeUser.nickname);
   t.equal(userinfo.email, undefined);
 });
+
+t.test('answers JSON to a client that lists application/jwt no higher than JSON', async (t) => {
+  const tokens = await loginForTokens(bridge);
+  for (const accept of ['application/json, application/jwt', 'application/jwt;q=0.5, application/json', '*/*, application/jwt;q=0.9']) {
+    const response = await getUserinfo(bridge, tokens.access_token, { accept });
+    t.match(response.headers.get('content-type'), /^application\/json/, accept);
+  }
+  const preferred = await getUserinfo(bridge, tokens.access_token, { accept: 'application/jwt, application/json;q=0.5' });
+  t.match(preferred.headers.get('content-type'), /^application\/jwt/);
+});
