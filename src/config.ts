@@ -41,6 +41,15 @@ export interface Config {
   codeTtl: number;
   loginTtl: number;
   upstreamTimeoutMs: number;
+  /** undefined = the in-memory store (one process). */
+  redisUrl: string | undefined;
+  /** Fastify's trustProxy: which proxy hops may set X-Forwarded-* (client IP, protocol). */
+  trustProxy: boolean | number | string;
+  /** undefined = /metrics on the main port. */
+  metricsPort: number | undefined;
+  setupPage: boolean;
+  /** undefined = keys are never rotated automatically. */
+  keyRotationDays: number | undefined;
   connectors: ConnectorConfig[];
   clients: ClientConfig[];
 }
@@ -134,6 +143,33 @@ function readChoice<T extends string>(env: Env, name: string, fallback: T, choic
   const found = choices.find((choice) => choice === raw);
   if (found === undefined) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
   return found;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readSetting(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** true, false, a hop count, or comma-separated addresses/CIDRs. @see Fastify's trustProxy */
+function readTrustProxy(env: Env): boolean | number | string {
+  const raw = readSetting(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (!/^[0-9A-Fa-f:.,/\s]+$/.test(raw)) {
+    throw new ConfigError('TRUST_PROXY', `must be true, false, a number of hops, or addresses/CIDRs, got "${raw}"`);
+  }
+  return raw;
+}
+
+function readRedisUrl(env: Env): string | undefined {
+  const raw = readSetting(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  return raw;
 }
 
 function parseHttpUrl(variable: string, raw: string): URL {
@@ -308,6 +344,11 @@ export function loadConfig(env: Env): Config {
     codeTtl: readInteger(env, 'CODE_TTL', maxCodeTtl, 1, maxCodeTtl),
     loginTtl: readInteger(env, 'LOGIN_TTL', 600, 30, 3600),
     upstreamTimeoutMs: readInteger(env, 'KAKAO_TIMEOUT_MS', 10000, 100, 10000),
+    redisUrl: readRedisUrl(env),
+    trustProxy: readTrustProxy(env),
+    metricsPort: readSetting(env, 'METRICS_PORT') === undefined ? undefined : readInteger(env, 'METRICS_PORT', 0, 1, 65535),
+    setupPage: readBoolean(env, 'SETUP_PAGE', true),
+    keyRotationDays: readSetting(env, 'KEY_ROTATION_DAYS') === undefined ? undefined : readInteger(env, 'KEY_ROTATION_DAYS', 0, 1, 3650),
     connectors,
     clients,
   };
