@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 import type { Config, SigningAlg } from './config.js';
 import { readOrCreateFile } from './data-dir.js';
 import { KeySet } from './keys.js';
-import { MemoryStore } from './store/memory.js';
+import { createStore } from './store/create.js';
 import type { Store } from './store/store.js';
 
 /** The signing algorithms the keys must cover: the id_token's and every client's userinfo one. */
@@ -25,7 +25,7 @@ export async function cookieSecretFor(config: Config): Promise<string> {
 
 /** Builds the app with the default dependencies (store, keys from DATA_DIR); the store closes with the app. */
 export async function buildDefaultApp(config: Config, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
-  const store: Store = new MemoryStore();
+  const store: Store = await createStore(config);
   const [keys, cookieSecret] = await Promise.all([KeySet.load(config.dataDir, requiredAlgs(config)), cookieSecretFor(config)]);
   const app = await buildApp(config, { store, keys, cookieSecret, ...(logger === undefined ? {} : { logger }) });
   app.addHook('onClose', () => store.close());
