@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config, SigningAlg } from './config.js';
 import { readOrCreateFile } from './data-dir.js';
-import { KeySet } from './keys.js';
+import { FileKeyStorage, StoreKeyStorage, type KeyStorage } from './key-storage.js';
+import { KeySet, type KeyPolicy } from './keys.js';
 import { createStore } from './store/create.js';
 import type { Store } from './store/store.js';
+
+/** How often each instance re-reads the keys: it sees other replicas' rotations within this. */
+const keyRefreshMs = 60_000;
+/** Entries in the store never expire in practice: ten years. */
+const keepSeconds = 10 * 365 * 86_400;
 
 /** The signing algorithms the keys must cover: the id_token's and every client's userinfo one. */
 export function requiredAlgs(config: Config): SigningAlg[] {
@@ -17,17 +22,44 @@ export function requiredAlgs(config: Config): SigningAlg[] {
   return [...algs];
 }
 
-/** COOKIE_SECRET, or one generated on first start and kept in DATA_DIR. */
-export async function cookieSecretFor(config: Config): Promise<string> {
-  if (config.cookieSecret !== undefined) return config.cookieSecret;
-  return (await readOrCreateFile(config.dataDir, 'cookie-secret', () => Promise.resolve(randomBytes(32).toString('base64url')))).trim();
+/** Rotation overlap: an old key stays published for as long as the longest id_token lives. */
+export function keyPolicyFor(config: Config): Partial<KeyPolicy> {
+  const longestToken = Math.max(...config.clients.map((client) => client.idTokenTtl));
+  return { rotationDays: config.keyRotationDays, retireAfterSeconds: longestToken + 300 };
 }
 
-/** Builds the app with the default dependencies (store, keys from DATA_DIR); the store closes with the app. */
+/** Replicas (REDIS_URL) share keys through the store; a single instance keeps them in DATA_DIR. */
+export function keyStorageFor(config: Config, store: Store): KeyStorage {
+  return config.redisUrl === undefined ? new FileKeyStorage(config.dataDir) : new StoreKeyStorage(store);
+}
+
+/** COOKIE_SECRET, or one generated on first start and kept in the store (replicas) or DATA_DIR. */
+export async function cookieSecretFor(config: Config, store?: Store): Promise<string> {
+  if (config.cookieSecret !== undefined) return config.cookieSecret;
+  const generated = randomBytes(32).toString('base64url');
+  if (config.redisUrl !== undefined && store !== undefined) {
+    await store.add('cookie-secret', generated, keepSeconds);
+    const shared = await store.get('cookie-secret');
+    if (shared === undefined) throw new Error('the store lost the cookie secret it just stored');
+    return shared;
+  }
+  return (await readOrCreateFile(config.dataDir, 'cookie-secret', () => Promise.resolve(generated))).trim();
+}
+
+/** Builds the app with the default dependencies; the store and the key refresh stop with the app. */
 export async function buildDefaultApp(config: Config, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const store: Store = await createStore(config);
-  const [keys, cookieSecret] = await Promise.all([KeySet.load(config.dataDir, requiredAlgs(config)), cookieSecretFor(config)]);
+  const [keys, cookieSecret] = await Promise.all([
+    KeySet.load(keyStorageFor(config, store), requiredAlgs(config), keyPolicyFor(config)),
+    cookieSecretFor(config, store),
+  ]);
   const app = await buildApp(config, { store, keys, cookieSecret, ...(logger === undefined ? {} : { logger }) });
-  app.addHook('onClose', () => store.close());
+  const stopRefreshing = keys.startRefreshing(keyRefreshMs, (error) => {
+    app.log.error({ err: error }, 'signing keys could not be refreshed');
+  });
+  app.addHook('onClose', async () => {
+    stopRefreshing();
+    await store.close();
+  });
   return app;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -23,13 +23,6 @@ export async function readOrCreateFile(dir: string, name: string, create: () => 
     await unlink(temporary);
   }
   return readFile(path, 'utf8');
-}
-
-/** Replaces `name` in `dir` atomically (write then rename over it). */
-export async function replaceFile(dir: string, name: string, contents: string): Promise<void> {
-  const temporary = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temporary, contents, { mode: 0o600, flag: 'wx' });
-  await rename(temporary, join(dir, name));
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

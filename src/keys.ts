@@ -1,55 +1,182 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { SigningAlg } from './config.js';
-import { readOrCreateFile, replaceFile } from './data-dir.js';
-
-const keysFile = 'signing-keys.json';
+import { FileKeyStorage, type KeyStorage } from './key-storage.js';
 
 interface StoredKey {
   jwk: JWK;
   createdAt: number;
+  /** When it starts signing; published from createdAt, so relying parties see it first. */
+  activatesAt?: number;
 }
 
 interface SigningKey {
   kid: string;
   alg: SigningAlg;
+  activatesAt: number;
   privateKey: CryptoKey;
   publicJwk: JWK;
 }
 
+export interface KeyPolicy {
+  /** Rotate when the newest key of an algorithm is older than this many days; undefined = never. */
+  rotationDays: number | undefined;
+  /** A new key is published this long before it signs, for relying parties that cache the JWKS. */
+  publishAheadSeconds: number;
+  /** An old key stays published this long after its successor starts signing: the longest token lifetime. */
+  retireAfterSeconds: number;
+}
+
+export const defaultKeyPolicy: KeyPolicy = { rotationDays: undefined, publishAheadSeconds: 900, retireAfterSeconds: 86_400 };
+
+export interface RotationResult {
+  kid: string;
+  alg: SigningAlg;
+  activatesAt: number;
+}
+
+const day = 86_400;
+
 /**
- * The provider's signing keys. Generated on first start and persisted in DATA_DIR so that a
- * restart keeps the JWKS (and every token signed before it stays verifiable).
+ * The provider's signing keys. Generated on first start and kept in a KeyStorage (DATA_DIR, or
+ * the shared store for replicas), so a restart keeps the JWKS. Rotation overlaps: a new key is
+ * published before it signs, an old one until every token it signed has expired.
  */
 export class KeySet {
-  /** The JWKS document, serialised once: served as is on every request. */
-  readonly jwksJson: string;
-  private readonly byAlg: Map<SigningAlg, SigningKey>;
+  private jwks = '{"keys":[]}';
+  private signers = new Map<SigningAlg, SigningKey>();
+  private keys: SigningKey[] = [];
+  private document = '';
 
-  /** `keys` oldest first: all are published, the newest of each algorithm signs. */
-  private constructor(keys: SigningKey[]) {
-    this.byAlg = new Map();
-    for (const key of keys) this.byAlg.set(key.alg, key);
-    this.jwksJson = JSON.stringify({ keys: keys.map((key) => key.publicJwk) });
-  }
+  private constructor(
+    private readonly storage: KeyStorage,
+    private readonly algs: readonly SigningAlg[],
+    private readonly policy: KeyPolicy,
+    private readonly now: () => number,
+  ) {}
 
-  /** Loads the keys in `dataDir`, creating a key for each algorithm that has none yet. */
-  static async load(dataDir: string, algs: readonly SigningAlg[]): Promise<KeySet> {
-    let stored = parseStoredKeys(await readOrCreateFile(dataDir, keysFile, async () => JSON.stringify({ keys: await generateKeys(algs) })));
-    const missing = algs.filter((alg) => !stored.some((key) => key.jwk.alg === alg));
-    if (missing.length > 0) {
-      stored = [...stored, ...(await generateKeys(missing))];
-      await replaceFile(dataDir, keysFile, JSON.stringify({ keys: stored }));
+  /** Loads the keys, creating a key for each algorithm that has none yet. */
+  static async load(
+    storage: KeyStorage | string,
+    algs: readonly SigningAlg[],
+    policy: Partial<KeyPolicy> = {},
+    now: () => number = () => Math.floor(Date.now() / 1000),
+  ): Promise<KeySet> {
+    const keySet = new KeySet(typeof storage === 'string' ? new FileKeyStorage(storage) : storage, algs, { ...defaultKeyPolicy, ...policy }, now);
+    const stored = await keySet.storage.read();
+    const parsed = stored === undefined ? [] : parseStoredKeys(stored);
+    if (stored === undefined || algs.some((alg) => !parsed.some((key) => key.jwk.alg === alg))) {
+      // Keys for a missing algorithm sign at once: nothing signed with that algorithm before.
+      await keySet.storage.update(async (current) => {
+        const keys = current === undefined ? [] : parseStoredKeys(current);
+        const missing = algs.filter((alg) => !keys.some((key) => key.jwk.alg === alg));
+        return missing.length === 0 ? undefined : serialise([...keys, ...(await generateKeys(missing, now()))]);
+      });
     }
-    const oldestFirst = [...stored].sort((a, b) => a.createdAt - b.createdAt);
-    return new KeySet(await Promise.all(oldestFirst.map(importSigningKey)));
+    await keySet.refresh();
+    return keySet;
   }
 
-  /** Signs `payload` with the newest key of `alg`. */
+  /** The JWKS document, serialised once per refresh: served as is on every request. */
+  get jwksJson(): string {
+    return this.jwks;
+  }
+
+  /** Signs `payload` with the active key of `alg`. */
   async sign(payload: JWTPayload, alg: SigningAlg, typ = 'JWT'): Promise<string> {
-    const key = this.byAlg.get(alg);
+    const key = this.signers.get(alg) ?? this.activeKey(alg);
     if (key === undefined) throw new Error(`no signing key for ${alg}`);
     return new SignJWT(payload).setProtectedHeader({ alg, kid: key.kid, typ }).sign(key.privateKey);
+  }
+
+  /** Re-reads the storage (another replica may have rotated) and rotates when a key is due. */
+  async refresh(): Promise<void> {
+    await this.reload();
+    if (this.policy.rotationDays !== undefined && this.dueForRotation(this.document)) await this.addKeys(false, true);
+  }
+
+  /**
+   * Adds a new key for every configured algorithm and drops keys whose successors have signed
+   * for longer than any token lives. The new key signs after `publishAheadSeconds`, or at once
+   * with `immediate` (a compromised key).
+   */
+  rotate(options: { immediate?: boolean } = {}): Promise<RotationResult[]> {
+    return this.addKeys(options.immediate === true, false);
+  }
+
+  private async addKeys(immediate: boolean, onlyIfDue: boolean): Promise<RotationResult[]> {
+    const added: RotationResult[] = [];
+    await this.storage.update(async (current) => {
+      // Another replica may have rotated while this one waited for the lock.
+      if (onlyIfDue && !this.dueForRotation(current ?? serialise([]))) return undefined;
+      const now = this.now();
+      const keys = current === undefined ? [] : parseStoredKeys(current);
+      const fresh = await generateKeys(this.algs, now, immediate ? now : now + this.policy.publishAheadSeconds);
+      added.push(...fresh.map((key) => ({ kid: key.jwk.kid ?? '', alg: key.jwk.alg as SigningAlg, activatesAt: activation(key) })));
+      return serialise(this.withoutRetired([...keys, ...fresh], now));
+    });
+    await this.reload();
+    return added;
+  }
+
+  private async reload(): Promise<void> {
+    const document = (await this.storage.read()) ?? serialise([]);
+    if (document !== this.document) {
+      this.keys = await Promise.all(parseStoredKeys(document).map(importSigningKey));
+      this.document = document;
+    }
+    this.select();
+  }
+
+  /** Refreshes every `intervalMs` until the returned function is called. */
+  startRefreshing(intervalMs: number, onError: (error: unknown) => void): () => void {
+    const timer = setInterval(() => {
+      this.refresh().catch(onError);
+    }, intervalMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+    };
+  }
+
+  private dueForRotation(document: string): boolean {
+    const rotationSeconds = (this.policy.rotationDays ?? Infinity) * day;
+    const stored = parseStoredKeys(document);
+    const now = this.now();
+    return this.algs.some((alg) => {
+      const newest = Math.max(0, ...stored.filter((key) => key.jwk.alg === alg).map((key) => key.createdAt));
+      return newest + rotationSeconds <= now;
+    });
+  }
+
+  /** Publishes every key that is not retired; the newest active key of each algorithm signs. */
+  private select(): void {
+    this.signers = new Map();
+    for (const alg of new Set(this.keys.map((key) => key.alg))) {
+      const active = this.activeKey(alg);
+      if (active !== undefined) this.signers.set(alg, active);
+    }
+    this.jwks = JSON.stringify({ keys: this.keys.map((key) => key.publicJwk) });
+  }
+
+  private activeKey(alg: SigningAlg): SigningKey | undefined {
+    const now = this.now();
+    let active: SigningKey | undefined;
+    for (const key of this.keys) {
+      if (key.alg === alg && key.activatesAt <= now && (active === undefined || key.activatesAt >= active.activatesAt)) active = key;
+    }
+    return active;
+  }
+
+  /** A key is retired once a newer key of its algorithm (later in the list) has signed for retireAfterSeconds. */
+  private withoutRetired(keys: StoredKey[], now: number): StoredKey[] {
+    return keys.filter(
+      (key, index) =>
+        !keys.some(
+          (successor, successorIndex) =>
+            successorIndex > index && successor.jwk.alg === key.jwk.alg && activation(successor) + this.policy.retireAfterSeconds <= now,
+        ),
+    );
   }
 }
 
@@ -62,20 +189,28 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-async function generateKeys(algs: readonly SigningAlg[]): Promise<StoredKey[]> {
+function activation(key: StoredKey): number {
+  return key.activatesAt ?? key.createdAt;
+}
+
+async function generateKeys(algs: readonly SigningAlg[], createdAt: number, activatesAt = createdAt): Promise<StoredKey[]> {
   return Promise.all(
     algs.map(async (alg) => {
       const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
       const jwk = await exportJWK(privateKey);
       const kid = await calculateJwkThumbprint(jwk);
-      return { jwk: { ...jwk, kid, alg, use: 'sig' }, createdAt: Math.floor(Date.now() / 1000) };
+      return { jwk: { ...jwk, kid, alg, use: 'sig' }, createdAt, activatesAt };
     }),
   );
 }
 
+function serialise(keys: StoredKey[]): string {
+  return JSON.stringify({ keys });
+}
+
 function parseStoredKeys(json: string): StoredKey[] {
   const parsed = JSON.parse(json) as { keys?: unknown };
-  if (!Array.isArray(parsed.keys)) throw new Error(`${keysFile} has no "keys" array`);
+  if (!Array.isArray(parsed.keys)) throw new Error('signing keys: the document has no "keys" array');
   return parsed.keys as StoredKey[];
 }
 
@@ -83,11 +218,11 @@ async function importSigningKey(stored: StoredKey): Promise<SigningKey> {
   const { jwk } = stored;
   const alg = jwk.alg as SigningAlg;
   const kid = jwk.kid;
-  if (kid === undefined) throw new Error(`${keysFile}: a key has no kid`);
+  if (kid === undefined) throw new Error('signing keys: a key has no kid');
   const privateKey = (await importJWK(jwk, alg)) as CryptoKey;
   const { kty, n, e, crv, x, y } = jwk;
   const publicJwk: JWK = Object.fromEntries(
     Object.entries({ kty, n, e, crv, x, y, kid, alg, use: 'sig' }).filter(([, value]) => value !== undefined),
   );
-  return { kid, alg, privateKey, publicJwk };
+  return { kid, alg, activatesAt: activation(stored), privateKey, publicJwk };
 }
