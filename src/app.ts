@@ -16,6 +16,9 @@ import { Records } from './oidc/records.js';
 import { registerToken } from './oidc/token.js';
 import { registerUserinfo } from './oidc/userinfo.js';
 import { registerHealth } from './ops/health.js';
+import { Metrics, registerMetrics } from './ops/metrics.js';
+import { trustProxyOption } from './ops/proxy.js';
+import { registerSetupPage } from './ops/setup-page.js';
 import type { Store } from './store/store.js';
 import type { Connector } from './upstream/connector.js';
 import { KakaoConnector } from './upstream/kakao.js';
@@ -42,11 +45,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     genReqId: () => randomUUID(),
     bodyLimit: bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
+    // Client IP and protocol only (logs); URLs never derive from forwarded headers. @see src/ops/proxy.ts
+    trustProxy: trustProxyOption(config.trustProxy),
   });
 
   const http = new UpstreamClient({ timeoutMs: config.upstreamTimeoutMs });
   app.addHook('onClose', () => http.close());
-  const connectors = deps.connectors ?? new Map(config.connectors.map((connector) => [connector.id, new KakaoConnector(connector, http)]));
+  const metrics = new Metrics(config.connectors.map((connector) => connector.id));
+  const connectors =
+    deps.connectors ?? new Map(config.connectors.map((connector) => [connector.id, new KakaoConnector(connector, http, metrics.kakaoCall)]));
   const issuer = config.issuer;
   const context: ProviderContext = {
     config,
@@ -56,6 +63,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     records: new Records(deps.store),
     keys: deps.keys,
     binding: new BrowserBinding(issuer),
+    metrics,
     endpoints: {
       authorization: `${issuer}/authorize`,
       token: `${issuer}/token`,
@@ -76,7 +84,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
-      { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: request.ip },
       'request',
     );
     done();
@@ -91,9 +99,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     registerCallback(instance, context);
     registerToken(instance, context);
     registerUserinfo(instance, context);
+    if (config.setupPage) registerSetupPage(instance, { issuer, endpoints: context.endpoints, connectors: config.connectors, clients: config.clients });
     return Promise.resolve();
   };
   registerHealth(app, deps.store);
+  registerMetrics(app, metrics, config);
   await app.register(provider);
   // PUBLIC_URL may carry a path (https://example.com/kakao): its endpoints answer there too, for
   // proxies that forward the path as is, as well as at the root for proxies that strip it.

@@ -37,7 +37,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   await app.listen({ port: config.port, host: config.host });
-  logger.info({ issuer: config.issuer, clients: config.clients.length, connectors: config.connectors.length }, 'kakao-oidc-bridge ready');
+  logger.info(
+    {
+      issuer: config.issuer,
+      clients: config.clients.length,
+      connectors: config.connectors.length,
+      setupPage: config.setupPage ? `${config.issuer}/` : false,
+      metrics: config.metricsPort === undefined ? `${config.issuer}/metrics` : `port ${config.metricsPort}`,
+    },
+    'kakao-oidc-bridge ready',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -9,7 +9,8 @@ const mainModule = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 /** Runs src/main.ts in a child process with the same TypeScript loader tap gives this test. */
 function runMain(env: Record<string, string>) {
   const child = spawn(process.execPath, [...process.execArgv, mainModule], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // The loader's settings (TS_NODE_TRANSPILE_ONLY…) go along: without them it type-checks the whole program first.
+    env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_'))), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -5,6 +5,7 @@ import { ErrorPage, ErrorRedirect, InvalidRequest, LoginRequired, OAuthError, Re
 import type { Connector } from '../upstream/connector.js';
 import { grantedScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
+import { storeFailureRedirect } from './error-handler.js';
 import { withoutEmptyValues } from './params.js';
 import { isS256Challenge, s256 } from './pkce.js';
 import { randomToken } from './secrets.js';
@@ -189,7 +190,7 @@ export function registerAuthorize(app: FastifyInstance, context: ProviderContext
         browser,
       },
       loginTtl,
-    );
+    ).catch(storeFailureRedirect({ redirectUri: valid.redirectUri, state: valid.state }));
     const upstreamUrl = valid.connector.authorizationUrl({
       state: loginId,
       redirectUri: context.endpoints.callback(valid.connector.id),
@@ -197,6 +198,7 @@ export function registerAuthorize(app: FastifyInstance, context: ProviderContext
       prompt: valid.upstreamPrompt,
       loginHint: valid.loginHint,
     });
+    context.metrics.loginStarted(valid.connector.id);
     return reply.header('cache-control', 'no-store').redirect(upstreamUrl, 302);
   };
   app.get('/authorize', { schema: { querystring: AuthorizeParams }, attachValidation: true }, handler);

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorPage, ErrorRedirect, UpstreamError } from '../errors.js';
+import { loginFailure, loginFailureReason } from '../ops/metrics.js';
+import { StoreUnavailable } from '../store/store.js';
 import type { ProviderContext } from './context.js';
+import { storeFailurePage, storeFailureRedirect } from './error-handler.js';
 import { authorizationResponseUrl } from './redirect.js';
 import { randomToken } from './secrets.js';
 
@@ -36,20 +39,25 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
     if (loginId === undefined) throw new ErrorPage('Invalid request', 'The sign-in response has no state.');
     const browser = context.binding.read(request);
 
-    const login = await context.records.takeLogin(loginId);
+    const login = await context.records.takeLogin(loginId).catch(storeFailurePage);
     if (login === undefined) {
       // A browser or proxy repeating the callback gets the answer it already had. @see kakao-api.md §5 pitfall 5
-      const completed = await context.records.getCompletedCallback(loginId);
+      const completed = await context.records.getCompletedCallback(loginId).catch(storeFailurePage);
       if (completed !== undefined && browser !== undefined && completed.browser === browser) {
         return reply.header('cache-control', 'no-store').redirect(completed.location, 302);
       }
+      context.metrics.loginFailed(loginFailure.expired);
       throw expiredLogin;
     }
     if (browser === undefined || browser !== login.browser) {
+      context.metrics.loginFailed(loginFailure.browserMismatch);
       throw new ErrorPage('Sign-in not started here', 'This sign-in was started in another browser. Start again from the application.');
     }
     const connector = context.connectors.get(connectorId);
-    if (connector === undefined || connectorId !== login.connectorId) throw expiredLogin;
+    if (connector === undefined || connectorId !== login.connectorId) {
+      context.metrics.loginFailed(loginFailure.expired);
+      throw expiredLogin;
+    }
 
     let location: string;
     try {
@@ -72,16 +80,22 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
           authTime: Math.floor(Date.now() / 1000),
         },
         context.config.codeTtl,
-      );
+      ).catch(storeFailureRedirect({ redirectUri: login.redirectUri, state: login.state }));
       location = authorizationResponseUrl(login.redirectUri, context.issuer, { code, state: login.state });
     } catch (error) {
+      context.metrics.loginFailed(loginFailureReason(error));
       if (error instanceof UpstreamError) {
         request.log.warn({ reason: error.reason, connector: connectorId, cause: causeMessage(error) }, 'upstream login failed');
         throw new ErrorRedirect({ redirectUri: login.redirectUri, state: login.state }, error.oauthError);
       }
       throw error;
     }
-    await context.records.putCompletedCallback(loginId, { browser, location }, context.config.codeTtl);
+    // Only for a repeated callback: the code is stored, so a store failure here still lets this login through.
+    await context.records.putCompletedCallback(loginId, { browser, location }, context.config.codeTtl).catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailable)) throw error;
+      request.log.warn({ reason: error.message }, 'store unavailable: a repeated callback will not be recognised');
+    });
+    context.metrics.loginCompleted(connectorId);
     return reply.header('cache-control', 'no-store').redirect(location, 302);
   });
 }

@@ -1,5 +1,6 @@
 import type { ClientConfig, Config } from '../config.js';
 import type { KeySet } from '../keys.js';
+import type { ProviderMetrics } from '../ops/metrics.js';
 import type { Connector } from '../upstream/connector.js';
 import type { BrowserBinding } from './browser-binding.js';
 import type { Records } from './records.js';
@@ -13,6 +14,7 @@ export interface ProviderContext {
   records: Records;
   keys: KeySet;
   binding: BrowserBinding;
+  metrics: ProviderMetrics;
   endpoints: {
     authorization: string;
     token: string;

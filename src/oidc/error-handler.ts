@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorPage, ErrorRedirect, InvalidRequest, OAuthError, ServerError } from '../errors.js';
+import { ErrorPage, ErrorRedirect, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, type ErrorRedirectTarget } from '../errors.js';
+import { StoreUnavailable } from '../store/store.js';
 import { sendErrorPage } from './pages.js';
 import { authorizationResponseUrl } from './redirect.js';
 
@@ -14,6 +15,7 @@ export function createErrorHandler(issuer: string) {
     if (error instanceof ErrorRedirect) {
       const { redirectUri, state } = error.target;
       const { error: code, description } = error.oauthError;
+      if (error.oauthError.cause instanceof StoreUnavailable) request.log.warn({ reason: error.oauthError.cause.message }, 'store unavailable');
       request.log.info({ error: code }, 'authorization error sent to the client');
       return reply
         .header('cache-control', 'no-store')
@@ -35,8 +37,26 @@ export function createErrorHandler(issuer: string) {
   };
 }
 
+/** For `.catch()` once the client and its redirect_uri are known: a store failure goes back to the client. @see RFC 6749 §4.1.2.1 */
+export function storeFailureRedirect(target: ErrorRedirectTarget): (error: unknown) => never {
+  return (error) => {
+    throw error instanceof StoreUnavailable ? new ErrorRedirect(target, temporarilyUnavailable(error)) : error;
+  };
+}
+
+/** For `.catch()` before the client is known (a callback whose login cannot be read): a 503 page. */
+export function storeFailurePage(error: unknown): never {
+  if (!(error instanceof StoreUnavailable)) throw error;
+  throw new ErrorPage('Temporarily unavailable', 'The sign-in service cannot finish this sign-in right now. Go back to the application and try again in a moment.', 503);
+}
+
+function temporarilyUnavailable(error: StoreUnavailable): TemporarilyUnavailable {
+  return new TemporarilyUnavailable('the service is temporarily unavailable, try again in a moment', { cause: error });
+}
+
 function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
+  if (error instanceof StoreUnavailable) return temporarilyUnavailable(error);
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation !== undefined) {
     return new InvalidRequest(`invalid ${fastifyError.validationContext ?? 'request'}: ${fastifyError.message ?? ''}`.slice(0, 300));

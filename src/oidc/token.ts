@@ -103,6 +103,7 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
         context.config.signingAlg,
       );
     }
+    context.metrics.tokensIssued(body.grant_type, response.id_token !== undefined);
     return reply.headers(noStore).send(response);
   });
 }

@@ -15,3 +15,18 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The store could not serve a call (Redis down, frozen, out of memory). Requests end as
+ * `temporarily_unavailable`, never as a hang. The message names the operation, never the key
+ * or value; the client's error is the cause.
+ */
+export class StoreUnavailable extends Error {
+  constructor(
+    readonly operation: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the store is unavailable (${operation}${options?.cause instanceof Error ? `: ${options.cause.message}` : ''})`, options);
+    this.name = 'StoreUnavailable';
+  }
+}
