@@ -6,7 +6,7 @@ import { readOrCreateFile } from './data-dir.js';
 import { FileKeyStorage, StoreKeyStorage, type KeyStorage } from './key-storage.js';
 import { KeySet, type KeyPolicy } from './keys.js';
 import { createStore } from './store/create.js';
-import type { Store } from './store/store.js';
+import { StoreUnavailable, type Store } from './store/store.js';
 
 /** How often each instance re-reads the keys: it sees other replicas' rotations within this. */
 const keyRefreshMs = 60_000;
@@ -46,13 +46,29 @@ export async function cookieSecretFor(config: Config, store?: Store): Promise<st
   return (await readOrCreateFile(config.dataDir, 'cookie-secret', () => Promise.resolve(generated))).trim();
 }
 
+/** How long startup retries a store that does not answer yet, before it gives up. */
+const storeStartupWaitMs = 30_000;
+
+async function whileStoreStarts<T>(logger: FastifyBaseLogger | undefined, load: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + storeStartupWaitMs;
+  for (;;) {
+    try {
+      return await load();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailable) || Date.now() > deadline) throw error;
+      logger?.warn({ reason: error.message }, 'waiting for the store to load the signing keys');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /** Builds the app with the default dependencies; the store and the key refresh stop with the app. */
 export async function buildDefaultApp(config: Config, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
-  const store: Store = await createStore(config);
-  const [keys, cookieSecret] = await Promise.all([
-    KeySet.load(keyStorageFor(config, store), requiredAlgs(config), keyPolicyFor(config)),
-    cookieSecretFor(config, store),
-  ]);
+  const store: Store = await createStore(config, logger);
+  // With REDIS_URL the keys live in Redis: a bridge started before its Redis waits for it a while.
+  const [keys, cookieSecret] = await whileStoreStarts(logger, () =>
+    Promise.all([KeySet.load(keyStorageFor(config, store), requiredAlgs(config), keyPolicyFor(config)), cookieSecretFor(config, store)]),
+  );
   const app = await buildApp(config, { store, keys, cookieSecret, ...(logger === undefined ? {} : { logger }) });
   const stopRefreshing = keys.startRefreshing(keyRefreshMs, (error) => {
     app.log.error({ err: error }, 'signing keys could not be refreshed');

@@ -120,7 +120,15 @@ export class KeySet {
   }
 
   private async reload(): Promise<void> {
-    const document = (await this.storage.read()) ?? serialise([]);
+    let document = await this.storage.read();
+    if (document === undefined && this.document !== '') {
+      // The storage lost the keys (a Redis without persistence restarted, or was flushed): put
+      // back the ones this instance signs with, unless another instance already stored keys.
+      const known = this.document;
+      await this.storage.update((current) => Promise.resolve(current === undefined ? known : undefined));
+      document = (await this.storage.read()) ?? known;
+    }
+    document ??= serialise([]);
     if (document !== this.document) {
       this.keys = await Promise.all(parseStoredKeys(document).map(importSigningKey));
       this.document = document;

@@ -229,3 +229,15 @@ t.test('startRefreshing refreshes on a timer until stopped', async (t) => {
   stop();
   t.equal(b.jwksJson, a.jwksJson);
 });
+
+t.test('puts the keys back when the shared store lost them, so signing goes on', async (t) => {
+  const store = new MemoryStore();
+  t.teardown(() => store.close());
+  const keys = await KeySet.load(new StoreKeyStorage(store), ['RS256']);
+  const before = keys.jwksJson;
+  await store.delete('signing-keys');
+  await keys.refresh();
+  t.equal(keys.jwksJson, before, 'the same keys are published');
+  t.ok(await store.get('signing-keys'), 'and stored again');
+  t.ok(await keys.sign({ sub: 'a' }, 'RS256'));
+});

@@ -11,6 +11,7 @@ import { isS256Challenge, s256 } from './pkce.js';
 import { randomToken } from './secrets.js';
 
 const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
+const maxStateLength = 2048;
 
 /** Every parameter is a single string: a repeated one fails here. @see RFC 6749 §3.1 */
 export const AuthorizeParams = Type.Object(
@@ -20,7 +21,7 @@ export const AuthorizeParams = Type.Object(
     response_type: text(64),
     response_mode: text(64),
     scope: text(1024),
-    state: text(2048),
+    state: text(maxStateLength),
     nonce: text(512),
     code_challenge: text(128),
     code_challenge_method: text(16),
@@ -168,7 +169,8 @@ export function registerAuthorize(app: FastifyInstance, context: ProviderContext
     const params = withoutEmptyValues(request.method === 'GET' ? request.query : request.body);
     if (request.validationError !== undefined) {
       const { redirectUri } = checkClientAndRedirectUri(params, context);
-      const state = typeof params.state === 'string' ? params.state : undefined;
+      // A state that failed validation (repeated, or longer than any client needs) is not echoed back.
+      const state = typeof params.state === 'string' && params.state.length <= maxStateLength ? params.state : undefined;
       throw new ErrorRedirect({ redirectUri, state }, new InvalidRequest('a parameter is repeated, malformed or too long'));
     }
     const valid = validateAuthorization(params, context);

@@ -3,7 +3,7 @@ import { randomToken } from './secrets.js';
 
 /**
  * Binds a login to the browser that started it, so that a callback URL replayed in another
- * browser (login CSRF, a leaked callback) yields no code. @see RFC 9700 §4.7, OIDC Core §16.13
+ * browser (login CSRF, a leaked callback) yields no code. @see RFC 9700 §4.7, RFC 6749 §10.12
  *
  * The cookie holds a random per-browser id, signed; each pending login records it, so several
  * logins in parallel tabs of one browser all work.

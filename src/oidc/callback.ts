@@ -32,7 +32,9 @@ const expiredLogin = new ErrorPage(
  * identity, and send the client a single-use code.
  */
 export function registerCallback(app: FastifyInstance, context: ProviderContext): void {
-  app.get('/callback/:connectorId', { schema: { params: CallbackParams, querystring: CallbackQuery } }, async (request, reply) => {
+  app.get('/callback/:connectorId', { schema: { params: CallbackParams, querystring: CallbackQuery }, attachValidation: true }, async (request, reply) => {
+    // A browser lands here: a malformed callback gets a page, not JSON.
+    if (request.validationError !== undefined) throw new ErrorPage('Invalid request', 'The sign-in response is malformed.');
     const { connectorId } = request.params as { connectorId: string };
     const query = request.query as Record<string, string | undefined>;
     const loginId = query.state;

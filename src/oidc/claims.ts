@@ -2,7 +2,8 @@ import type { UserClaims } from '../upstream/connector.js';
 
 /** @see OIDC Core §5.4: the claims each scope asks for. */
 const claimsByScope: Record<string, readonly (keyof UserClaims)[]> = {
-  profile: ['name', 'nickname', 'picture', 'gender', 'birthdate', 'locale'],
+  // OIDC's profile scope also covers locale, zoneinfo, etc.: Kakao gives none of them.
+  profile: ['name', 'nickname', 'picture', 'gender', 'birthdate'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
 };

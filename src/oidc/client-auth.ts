@@ -99,12 +99,12 @@ function parseBasic(authorization: string | undefined): BasicCredentials | undef
   return { clientId: formDecode(rawId), secret: formDecode(rawSecret), rawSecret };
 }
 
-/** @see RFC 6749 Appendix B */
+/** @see RFC 6749 Appendix B; a value that is not valid form encoding was sent raw, and is kept as is. */
 function formDecode(value: string): string {
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '));
   } catch {
-    throw new InvalidClient('malformed Basic credentials');
+    return value;
   }
 }
 

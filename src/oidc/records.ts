@@ -1,6 +1,9 @@
 import type { Store } from '../store/store.js';
 import type { UserClaims } from '../upstream/connector.js';
+import { seal, unseal } from './sealed.js';
 import { tokenHash } from './secrets.js';
+
+const completedCallbackPurpose = 'completed-callback';
 
 /** A login between /authorize and /callback, keyed by the bridge's upstream state. */
 export interface PendingLogin {
@@ -47,19 +50,21 @@ export class Records {
   constructor(private readonly store: Store) {}
 
   putLogin(id: string, login: PendingLogin, ttl: number): Promise<void> {
-    return this.store.put(`login:${id}`, JSON.stringify(login), ttl);
+    return this.store.put(`login:${tokenHash(id)}`, JSON.stringify(login), ttl);
   }
 
   takeLogin(id: string): Promise<PendingLogin | undefined> {
-    return this.store.take(`login:${id}`).then(parse<PendingLogin>);
+    return this.store.take(`login:${tokenHash(id)}`).then(parse<PendingLogin>);
   }
 
+  /** The redirect carries the client's code: sealed under the login id, which the store never holds. */
   putCompletedCallback(id: string, completed: CompletedCallback, ttl: number): Promise<void> {
-    return this.store.put(`callback:${id}`, JSON.stringify(completed), ttl);
+    return this.store.put(`callback:${tokenHash(id)}`, seal(JSON.stringify(completed), id, completedCallbackPurpose), ttl);
   }
 
-  getCompletedCallback(id: string): Promise<CompletedCallback | undefined> {
-    return this.store.get(`callback:${id}`).then(parse<CompletedCallback>);
+  async getCompletedCallback(id: string): Promise<CompletedCallback | undefined> {
+    const sealed = await this.store.get(`callback:${tokenHash(id)}`);
+    return parse<CompletedCallback>(sealed === undefined ? undefined : unseal(sealed, id, completedCallbackPurpose));
   }
 
   putCode(code: string, issued: IssuedCode, ttl: number): Promise<void> {

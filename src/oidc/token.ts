@@ -5,7 +5,7 @@ import { atHash } from '../keys.js';
 import { authenticateClient } from './client-auth.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
-import { withoutEmptyValues } from './params.js';
+import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { verifyS256 } from './pkce.js';
 import type { IssuedCode } from './records.js';
 import { randomToken } from './secrets.js';
@@ -44,7 +44,7 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
     const body = withoutEmptyValues(request.body) as TokenBody;
     const { client } = await authenticateClient(
       {
-        authorization: request.headers.authorization,
+        authorization: singleAuthorization(request),
         clientId: body.client_id,
         clientSecret: body.client_secret,
         clientAssertion: body.client_assertion,

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { InvalidRequest, InvalidToken } from '../errors.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
-import { withoutEmptyValues } from './params.js';
+import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { noStore } from './token.js';
 
 const UserinfoBody = Type.Object(
@@ -13,7 +13,7 @@ const UserinfoBody = Type.Object(
 
 /** @see RFC 6750 §2.1 (header), §2.2 (form body); exactly one of them. */
 function bearerToken(request: FastifyRequest): string {
-  const header = request.headers.authorization;
+  const header = singleAuthorization(request);
   const fromBody = (withoutEmptyValues(request.body) as { access_token?: string }).access_token;
   if (header !== undefined && fromBody !== undefined) throw new InvalidRequest('send the access token in one place only');
   if (fromBody !== undefined) return fromBody;
@@ -66,5 +66,9 @@ export function registerUserinfo(app: FastifyInstance, context: ProviderContext)
     return reply.send(claims);
   };
   app.get('/userinfo', handler);
-  app.post('/userinfo', { schema: { body: UserinfoBody } }, handler);
+  app.post('/userinfo', { schema: { body: UserinfoBody }, attachValidation: true }, (request, reply) => {
+    // The token may come in the header alone, with no body at all. @see OIDC Core §5.3.1
+    if (request.validationError !== undefined && request.body !== undefined) throw new InvalidRequest('malformed form body');
+    return handler(request, reply);
+  });
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { ErrorRedirect, UpstreamError } from '../errors.js';
+import { StoreUnavailable } from '../store/store.js';
 import type { KakaoCallObserver } from '../upstream/kakao.js';
 
 /**
@@ -31,7 +32,7 @@ export const loginFailure = {
 /** A failed exchange: the upstream's reason, else the OAuth error the client gets (a bounded set). */
 export function loginFailureReason(error: unknown): string {
   if (error instanceof UpstreamError) return error.reason;
-  if (error instanceof ErrorRedirect) return error.oauthError.error;
+  if (error instanceof ErrorRedirect) return error.oauthError.cause instanceof StoreUnavailable ? 'store_unavailable' : error.oauthError.error;
   return 'server_error';
 }
 

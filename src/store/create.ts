@@ -9,11 +9,10 @@ const redisStartupWaitMs = 3000;
 /**
  * The store the configuration asks for: Redis when REDIS_URL is set, in memory otherwise.
  *
- * A Redis that is unreachable at startup does not stop the bridge: it starts, `/readyz` answers
- * 503 and logins fail with `temporarily_unavailable` until Redis answers, then everything
- * recovers without a restart — the same as an outage later on. That way a bridge started
- * before its Redis (compose, Kubernetes) needs no restart loop, and one bad minute of Redis
- * looks the same at startup as at any other time.
+ * A Redis that is unreachable at startup does not fail the store: it reconnects by itself.
+ * The signing keys live in Redis too, so startup then waits for it (up to 30 s, see
+ * bootstrap.ts) before it gives up; once running, an outage only makes `/readyz` answer 503 and
+ * logins fail with `temporarily_unavailable` until Redis is back, with no restart.
  */
 export async function createStore(config: Config, logger?: StoreLogger): Promise<Store> {
   if (config.redisUrl === undefined) return new MemoryStore();

@@ -10,7 +10,6 @@ export interface UserClaims {
   picture?: string;
   gender?: string;
   birthdate?: string;
-  locale?: string;
   email?: string;
   email_verified?: boolean;
   phone_number?: string;

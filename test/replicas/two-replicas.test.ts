@@ -1,0 +1,49 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { defaultFakeUser } from '../../src/demo/fake-kakao.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { codeAcross, loginAcross, redeemAt, servedPaths, startReplicas, type Leg } from '../helpers/replicas.js';
+
+const redis = await startRedis(t);
+const set = await startReplicas(t, { redisUrl: redis.url });
+const legs: Leg[] = ['authorize', 'callback', 'token', 'userinfo'];
+
+t.test('20 logins with authorize, callback, token and userinfo sent to alternating replicas: zero failures', async (t) => {
+  const failures: string[] = [];
+  for (let login = 0; login < 20; login++) {
+    // Each leg goes to the other replica than the leg before; odd logins start on the second.
+    const route = (leg: Leg, url: string) => set.at(url, login + legs.indexOf(leg));
+    try {
+      const { idToken, userinfo } = await loginAcross(set.issuer, route);
+      if (idToken.sub !== defaultFakeUser.id || userinfo.sub !== defaultFakeUser.id) failures.push(`login ${login}: wrong subject`);
+    } catch (error) {
+      failures.push(`login ${login}: ${(error as Error).message}`);
+    }
+  }
+  t.same(failures, [], 'every login succeeded');
+  const raw = new Redis(redis.url);
+  t.teardown(() => raw.disconnect());
+  t.ok((await raw.keys('kob:access:*')).length >= 20, 'the access tokens are in Redis');
+  for (const [index, replica] of set.replicas.entries()) {
+    const paths = servedPaths(replica);
+    for (const path of ['/authorize', '/callback/kakao', '/token', '/userinfo']) {
+      t.equal(paths.filter((served) => served === path).length, 10, `replica ${index} answered ${path} for half of the logins`);
+    }
+  }
+});
+
+t.test('a code redeemed at both replicas at the same instant is honoured exactly once', async (t) => {
+  for (let round = 0; round < 10; round++) {
+    const code = await codeAcross(set.issuer, (leg, url) => set.at(url, leg === 'authorize' ? 0 : 1));
+    const responses = await Promise.all([0, 1].map((index) => redeemAt(set.at(`${set.issuer}/token`, index), code)));
+    const statuses = responses.map((response) => response.status).sort();
+    t.same(statuses, [200, 400], `round ${round}: one success, one refusal`);
+    const refused = responses.find((response) => response.status === 400);
+    t.match(await refused?.json(), { error: 'invalid_grant' }, `round ${round}: the other gets invalid_grant`);
+  }
+});
+
+t.test('both replicas publish the same JWKS', async (t) => {
+  const [first, second] = await Promise.all(set.replicas.map(async (replica) => (await fetch(`${replica.origin}/jwks`)).json()));
+  t.same(first, second);
+});
