@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.js';
 
 export interface FakeKakaoApp {
   /** The REST API key. */
@@ -492,16 +492,8 @@ class FakeKakaoServer implements FakeKakao {
 /** Starts the fake on a loopback port (127.0.0.1 and a free port by default). */
 export async function startFakeKakao(options: FakeKakaoOptions = {}): Promise<FakeKakao> {
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const fake = new FakeKakaoServer(server, `http://${host}:${address.port}`, { ...(options.user ?? defaultFakeUser) }, options.interactive === true);
+  const url = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const fake = new FakeKakaoServer(server, url, { ...(options.user ?? defaultFakeUser) }, options.interactive === true);
   for (const app of options.apps ?? []) fake.addApp(app);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     // Only reading the body can fail (the client went away): drop the exchange.

@@ -7,8 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { listen } from './listen.js';
 
 export interface DemoRelyingPartyOptions {
   /** The bridge's issuer (PUBLIC_URL without a trailing slash); discovery is read from it. */
@@ -290,16 +290,7 @@ interface SignInResult {
 
 export async function startDemoRelyingParty(options: DemoRelyingPartyOptions): Promise<DemoRelyingParty> {
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const redirectUri = `${url}/callback`;
   const rp = new DemoRelyingPartyServer(
     {

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config, type ConnectorConfig } from '../c
 import { UpstreamClient, UpstreamTransportError, type UpstreamResponse } from '../http/upstream-client.js';
 import { createStore } from '../store/create.js';
 import type { Store } from '../store/store.js';
+import { withTimeout } from '../timeout.js';
 
 /** pass ✔, fail ✘, unknown ? (could not tell), skip – (does not apply). */
 export type Verdict = 'pass' | 'fail' | 'unknown' | 'skip';
@@ -229,16 +230,4 @@ function redactUrl(raw: string): string {
   } catch {
     return '(unparseable URL)';
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-  });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
+import { withTimeout } from '../timeout.js';
 
 /** Readiness gives up on a store that does not answer within this, rather than hanging the probe. */
 const readinessTimeoutMs = 2000;
@@ -19,17 +20,5 @@ export function registerHealth(app: FastifyInstance, store: Store): void {
       request.log.warn({ err: error }, 'not ready: the store does not answer');
       return reply.code(503).send({ status: 'unavailable', reason: 'store' });
     }
-  });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
   });
 }
