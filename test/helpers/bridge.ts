@@ -41,6 +41,21 @@ export interface BridgeOptions {
   issuerPath?: string;
 }
 
+/** The settings of a bridge at `issuer` in front of the fake Kakao at `kakaoUrl`, with the confidential client. */
+export function bridgeEnv(issuer: string, kakaoUrl: string): Record<string, string> {
+  return {
+    PUBLIC_URL: issuer,
+    KAKAO_CLIENT_ID: kakaoApp.clientId,
+    KAKAO_CLIENT_SECRET: kakaoApp.clientSecret,
+    KAKAO_AUTH_URL: kakaoUrl,
+    KAKAO_API_URL: kakaoUrl,
+    OIDC_CLIENT_ID: confidential.clientId,
+    OIDC_CLIENT_SECRET: confidential.clientSecret,
+    OIDC_REDIRECT_URIS: confidential.redirectUri,
+    LOG_LEVEL: 'info',
+  };
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -77,17 +92,9 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     }),
   );
   const config = loadConfig({
-    PUBLIC_URL: issuer,
+    ...bridgeEnv(issuer, kakao.url),
     DATA_DIR: join(dir, 'data'),
-    KAKAO_CLIENT_ID: kakaoApp.clientId,
-    KAKAO_CLIENT_SECRET: kakaoApp.clientSecret,
-    KAKAO_AUTH_URL: kakao.url,
-    KAKAO_API_URL: kakao.url,
-    OIDC_CLIENT_ID: confidential.clientId,
-    OIDC_CLIENT_SECRET: confidential.clientSecret,
-    OIDC_REDIRECT_URIS: confidential.redirectUri,
     CONFIG_FILE: configFile,
-    LOG_LEVEL: 'info',
     ...options.env,
   });
   let offset = 0;

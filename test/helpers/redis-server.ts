@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './bridge.js';
 
 /** The part of tap's Test the helper uses (kept here so store tests need no bridge harness). */
 export interface TapLike {
@@ -7,14 +8,6 @@ export interface TapLike {
   teardown(fn: () => unknown): void;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 export interface RedisServer {
   /** redis://127.0.0.1:port */

@@ -7,7 +7,7 @@ import { buildDefaultApp } from '../../src/bootstrap.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startFakeKakao, type FakeKakao } from '../../src/demo/fake-kakao.js';
 import { createLogger } from '../../src/logging.js';
-import { confidential, freePort, kakaoApp, type TapLike } from './bridge.js';
+import { bridgeEnv, confidential, freePort, kakaoApp, type TapLike } from './bridge.js';
 import { Browser } from './browser.js';
 import type { TokenSet } from './flow.js';
 
@@ -51,18 +51,7 @@ export async function startReplicas(t: TapLike, options: ReplicaOptions): Promis
   const issuer = options.publicUrl ?? `http://127.0.0.1:${await freePort()}`;
   kakao.addApp({ clientId: kakaoApp.clientId, clientSecret: kakaoApp.clientSecret, redirectUris: [`${issuer}/callback/kakao`] });
   const dir = t.testdir();
-  const baseEnv = {
-    PUBLIC_URL: issuer,
-    REDIS_URL: options.redisUrl,
-    KAKAO_CLIENT_ID: kakaoApp.clientId,
-    KAKAO_CLIENT_SECRET: kakaoApp.clientSecret,
-    KAKAO_AUTH_URL: kakao.url,
-    KAKAO_API_URL: kakao.url,
-    OIDC_CLIENT_ID: confidential.clientId,
-    OIDC_CLIENT_SECRET: confidential.clientSecret,
-    OIDC_REDIRECT_URIS: confidential.redirectUri,
-    LOG_LEVEL: 'info',
-  };
+  const baseEnv = { ...bridgeEnv(issuer, kakao.url), REDIS_URL: options.redisUrl };
   // Each replica has its own DATA_DIR, as on separate hosts, and no COOKIE_SECRET: signing keys
   // and the cookie secret reach every replica through Redis alone.
   const configFor = (index: number) =>
