@@ -80,9 +80,10 @@ function kakaoClaims(account: KakaoAccount, properties: KakaoUser['properties'])
     // Kakao: use the email only when it is both valid and verified. @see kakao-api.md §3
     claims.email_verified = account.is_email_valid === true && account.is_email_verified === true;
   }
-  const phone = text(account.phone_number);
+  // Checked after the spaces and dashes are gone: a blank number is no number, verified or not.
+  const phone = text(toE164(text(account.phone_number) ?? ''));
   if (phone !== undefined) {
-    claims.phone_number = toE164(phone);
+    claims.phone_number = phone;
     // A Kakao Account phone number is confirmed by SMS when it is added to the account.
     claims.phone_number_verified = true;
   }

@@ -5,6 +5,8 @@ import type { Connector, Identity, UpstreamAuthorizationRequest, UpstreamCallbac
 import { MalformedKakaoResponse, parseKakaoUser } from './kakao-profile.js';
 
 const formContentType = 'application/x-www-form-urlencoded;charset=utf-8';
+/** @see RFC 6750 §2.1 (b64token) */
+const bearerTokenPattern = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Kakao honours these OIDC prompt values. @see kakao-api.md §1 */
 const kakaoPrompts = new Set(['login', 'select_account', 'create']);
 
@@ -110,7 +112,8 @@ export function callbackCode(query: Record<string, string | undefined>): string 
 export function parseKakaoTokenResponse(response: UpstreamResponse): string {
   const body = parseJsonObject(response);
   if (response.status === 200) {
-    if (body === undefined || typeof body.access_token !== 'string' || body.access_token === '' || typeof body.token_type !== 'string') {
+    // A token that is not RFC 6750 b64token syntax cannot go into `Authorization: Bearer`: reject it here as malformed.
+    if (body === undefined || typeof body.access_token !== 'string' || !bearerTokenPattern.test(body.access_token) || typeof body.token_type !== 'string') {
       throw malformed('token');
     }
     return body.access_token;

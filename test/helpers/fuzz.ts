@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import type { FastifyInstance, LightMyRequest } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { cookieSecretFor, requiredAlgs } from '../../src/bootstrap.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -15,7 +15,7 @@ import { KeySet } from '../../src/keys.js';
 import { createLogger } from '../../src/logging.js';
 import { Records } from '../../src/oidc/records.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { confidential, jwtUserinfoClient, kakaoApp, publicClient, type TapLike } from './bridge.js';
+import { bridgeEnv, confidential, jwtUserinfoClient, publicClient, type TapLike } from './bridge.js';
 
 // ---- the app under test -------------------------------------------------------------------------
 
@@ -56,18 +56,15 @@ export async function buildFuzzApp(t: TapLike, options: { kakaoUrl?: string } = 
   );
   const kakaoUrl = options.kakaoUrl ?? 'http://127.0.0.1:9';
   const config = loadConfig({
-    PUBLIC_URL: fuzzIssuer,
+    ...bridgeEnv(fuzzIssuer, kakaoUrl),
     DATA_DIR: join(dir, 'data'),
-    KAKAO_CLIENT_ID: kakaoApp.clientId,
-    KAKAO_CLIENT_SECRET: kakaoApp.clientSecret,
-    KAKAO_AUTH_URL: kakaoUrl,
-    KAKAO_API_URL: kakaoUrl,
     KAKAO_TIMEOUT_MS: '2000',
-    OIDC_CLIENT_ID: confidential.clientId,
-    OIDC_CLIENT_SECRET: confidential.clientSecret,
-    OIDC_REDIRECT_URIS: confidential.redirectUri,
     CONFIG_FILE: configFile,
     LOG_LEVEL: 'error',
+    // The limiters run on every request (their parsing of hostile input is fuzzed too) but never trip.
+    RATE_LIMIT_AUTHORIZE: '1000000',
+    RATE_LIMIT_CALLBACK: '1000000',
+    RATE_LIMIT_TOKEN: '1000000',
   });
   const errorLogs: string[] = [];
   const sink = new Writable({
@@ -105,6 +102,11 @@ export function fuzzSettings(t: { comment(...args: unknown[]): void }): FuzzSett
   const numRuns = Number.isInteger(runs) && runs > 0 ? runs : 10_000;
   t.comment(`fuzz: ${numRuns} cases, FUZZ_SEED=${seed}`);
   return { numRuns, seed };
+}
+
+/** Whether a run was long enough to expect `count` (a path the generators aim at) to be above zero. */
+export function reached(settings: FuzzSettings, count: number): boolean {
+  return count > 0 || settings.numRuns < 1000;
 }
 
 // ---- arbitraries --------------------------------------------------------------------------------
@@ -204,22 +206,32 @@ export function nameArb(known: readonly string[]): fc.Arbitrary<string> {
  * (a second value for the same name), some added; in any order, each with its own encoding.
  */
 export function paramsArb(bases: readonly Record<string, string>[], known: readonly string[]): fc.Arbitrary<Pair[]> {
-  const fromBase = fc.constantFrom(...bases).chain((base) =>
+  const base = fc.constantFrom(...bases);
+  const unknownName = shortText.filter((name) => !known.includes(name));
+  // Valid but for extra parameters the endpoint does not know (they must be ignored).
+  const extended = base.chain((entries) =>
+    fc.array(fc.tuple(unknownName, anyText), { maxLength: 3 }).map((added) => [...Object.entries(entries), ...added]),
+  );
+  // Valid but for one value.
+  const oneChanged = base.chain((entries) =>
+    fc.tuple(fc.constantFrom(...Object.keys(entries)), anyText).map(([name, value]) => Object.entries({ ...entries, [name]: value })),
+  );
+  const mangled = base.chain((entries) =>
     fc
       .record({
-        kept: fc.subarray(Object.entries(base)),
-        changed: fc.array(fc.tuple(fc.constantFrom(...Object.keys(base)), anyText), { maxLength: 3 }),
+        kept: fc.subarray(Object.entries(entries)),
+        changed: fc.array(fc.tuple(fc.constantFrom(...Object.keys(entries)), anyText), { maxLength: 3 }),
         added: fc.array(fc.tuple(nameArb(known), anyText), { maxLength: 4 }),
       })
       .chain(({ kept, changed, added }) => fc.shuffledSubarray([...kept, ...changed, ...added], { minLength: kept.length })),
   );
   const random = fc.array(fc.tuple(nameArb(known), anyText), { maxLength: 8 });
   return fc
-    .oneof({ weight: 3, arbitrary: fromBase }, { weight: 1, arbitrary: random })
+    .oneof({ weight: 2, arbitrary: extended }, { weight: 2, arbitrary: oneChanged }, { weight: 3, arbitrary: mangled }, { weight: 1, arbitrary: random })
     .chain((pairs) => fc.tuple(...pairs.map(() => encodingArb)).map((encodings) => pairs.map(([name, value], index) => [name, value, encodings[index] ?? 'component'] as const)));
 }
 
-function encode(text: string, encoding: Encoding): string {
+export function encode(text: string, encoding: Encoding): string {
   try {
     if (encoding === 'component') return encodeURIComponent(text);
     if (encoding === 'form') return new URLSearchParams([['', text]]).toString().slice(1);
@@ -244,13 +256,7 @@ export const headerText: fc.Arbitrary<string> = fc.oneof(
 
 /** What Node's parser would let through: no controls but tab, latin1 only, no leading or trailing space. */
 export function toHeaderValue(text: string): string {
-  return [...text]
-    .map((character) => {
-      const code = character.charCodeAt(0);
-      return code === 0x09 || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff) ? character : '?';
-    })
-    .join('')
-    .trim();
+  return text.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?').trim();
 }
 
 const schemes = ['Bearer', 'bearer', 'BEARER', 'Basic', 'basic', 'DPoP', 'MAC', 'Digest', 'Negotiate', 'Token', 'OAuth', 'Bearer\t', '', 'Bearer Bearer'];
@@ -328,6 +334,7 @@ export const contentTypes = [
 
 /** A Content-Type: usual ones, broken ones, or anything. */
 export const contentTypeArb: fc.Arbitrary<string | undefined> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('application/x-www-form-urlencoded') },
   { weight: 6, arbitrary: fc.constantFrom(...contentTypes) },
   { weight: 1, arbitrary: fc.constant(undefined) },
   { weight: 1, arbitrary: headerText },
@@ -363,13 +370,13 @@ const injectedElement = /<(?:script|svg|img|iframe)\b/i;
  * registered redirect_uri (with an error, state untouched, and iss) or to Kakao, well-formed JSON
  * errors, and HTML pages that carry no markup from the request.
  */
-export function checkResponse(response: LightMyRequest.Response, sent: SentInput, issuer: string, expectations: Expectations = {}): void {
+export function checkResponse(response: LightMyRequestResponse, sent: SentInput, issuer: string, expectations: Expectations = {}): void {
   const fail = (why: string): never => {
     throw new Error(`${why}\nstatus ${response.statusCode} ${String(response.headers['content-type'])}\nlocation ${String(response.headers.location)}\n${response.body.slice(0, 500)}`);
   };
   if (response.statusCode >= 500) fail('5xx');
   if (response.statusCode < 200) fail('informational status');
-  const type = String(response.headers['content-type'] ?? '');
+  const type = response.headers['content-type'] ?? '';
 
   if (/html/i.test(type)) {
     if (injectedElement.test(response.body)) fail('markup in a page');
@@ -390,7 +397,7 @@ export function checkResponse(response: LightMyRequest.Response, sent: SentInput
 
   const location = response.headers.location;
   if (location !== undefined) {
-    const text = String(location);
+    const text = location;
     if (/[<>"'\s]/.test(text)) fail('Location is not URL-encoded');
     let url: URL;
     try {
@@ -412,13 +419,12 @@ export function checkResponse(response: LightMyRequest.Response, sent: SentInput
 }
 
 /** Every string a case generated, for the reflection check. */
-export function stringsOf(...parts: (string | undefined | readonly Pair[] | Record<string, string | undefined>)[]): string[] {
+export function stringsOf(...parts: (string | undefined | readonly Pair[])[]): string[] {
   const out: string[] = [];
   for (const part of parts) {
     if (part === undefined) continue;
     if (typeof part === 'string') out.push(part);
-    else if (Array.isArray(part)) for (const [name, value] of part as readonly Pair[]) out.push(name, value);
-    else for (const value of Object.values(part)) if (value !== undefined) out.push(value);
+    else for (const [name, value] of part) out.push(name, value);
   }
   return out;
 }
