@@ -1,0 +1,227 @@
+/** The markdown the bench prints and writes into BENCHMARKS.md, and the issue's targets checked against the run. */
+import type { EndpointRow, LoginRow, Results, Target } from './results.js';
+
+/** Which ceiling and which oidc-provider row each row is compared with. */
+const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
+  'anchor.discovery': { ceiling: 'ceiling.static' },
+  'anchor.jwks': { ceiling: 'ceiling.static' },
+  'anchor.token': { ceiling: 'ceiling.sign' },
+  'anchor.userinfo': { ceiling: 'ceiling.verify' },
+  'bridge.discovery': { ceiling: 'ceiling.static', anchor: 'anchor.discovery' },
+  'bridge.jwks': { ceiling: 'ceiling.static', anchor: 'anchor.jwks' },
+  'bridge.authorize': { ceiling: 'ceiling.static' },
+  'bridge.token': { ceiling: 'ceiling.sign', anchor: 'anchor.token' },
+  'bridge.userinfo': { ceiling: 'ceiling.verify', anchor: 'anchor.userinfo' },
+  'bridge.userinfo-jwt': { ceiling: 'ceiling.sign', anchor: 'anchor.userinfo' },
+  'login.memory': { ceiling: 'ceiling.sign', anchor: 'anchor.login' },
+  'login.redis': { ceiling: 'ceiling.sign', anchor: 'anchor.login' },
+};
+
+const shortNames: Record<string, string> = {
+  'ceiling.static': 'static',
+  'ceiling.sign': 'sign',
+  'ceiling.verify': 'verify',
+  'anchor.discovery': 'discovery',
+  'anchor.jwks': 'JWKS',
+  'anchor.token': '/token',
+  'anchor.userinfo': '/me',
+  'anchor.login': 'login',
+};
+
+interface Rate {
+  rate: number;
+  cpu: number;
+}
+
+function rates(results: Results): Map<string, Rate> {
+  const map = new Map<string, Rate>();
+  for (const row of results.rows) if (row.error === undefined) map.set(row.id, { rate: row.rps, cpu: row.cpu });
+  for (const row of results.logins) if (row.error === undefined) map.set(row.id, { rate: row.rate, cpu: row.cpu });
+  return map;
+}
+
+/** Below this share of its core a server was not saturated (the machine was busy, or the load side was the limit). */
+const saturated = 0.9;
+
+/**
+ * rate ÷ rate, and the same per CPU-second of each server; `judged` is the raw ratio when both
+ * servers were saturated, else the per-CPU one (a raw ratio then measures the machine's noise).
+ */
+function ratio(table: Map<string, Rate>, id: string, other: string | undefined): { raw: number; perCpu: number; judged: number; bothSaturated: boolean } | undefined {
+  const a = table.get(id);
+  const b = other === undefined ? undefined : table.get(other);
+  if (a === undefined || b === undefined || a.rate <= 0 || b.rate <= 0) return undefined;
+  const raw = a.rate / b.rate;
+  const perCpu = a.cpu > 0 && b.cpu > 0 ? a.rate / a.cpu / (b.rate / b.cpu) : raw;
+  const bothSaturated = a.cpu >= saturated && b.cpu >= saturated;
+  return { raw, perCpu, judged: bothSaturated ? raw : perCpu, bothSaturated };
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const fmtRate = (value: number) => integer.format(value);
+const fmtMs = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const fmtPct = (value: number) => `${Math.round(value * 100)} %`;
+const fmtRatio = (value: number) => `${value.toFixed(2)}×`;
+const perCpu = (rate: number, cpu: number) => (cpu > 0 ? fmtRate(rate / cpu) : '—');
+const fmtCores = (cores: readonly number[]) => (cores.length < 2 ? '—' : cores.slice(0, 2).map((core) => Math.round(core * 100)).join(' / '));
+
+function ratioCell(table: Map<string, Rate>, id: string, other: string | undefined): string {
+  const value = ratio(table, id, other);
+  if (value === undefined || other === undefined) return '—';
+  return `${fmtRatio(value.raw)} ${shortNames[other] ?? other}`;
+}
+
+function endpointLine(table: Map<string, Rate>, row: EndpointRow): string {
+  const compare = comparisons[row.id] ?? {};
+  if (row.error !== undefined) return `| ${row.label} | failed: ${row.error.replace(/\|/g, '/')} | | | | | | | |`;
+  const note = row.note === undefined ? '' : ` ⚠ ${row.note}`;
+  return `| ${row.label}${note} | ${fmtRate(row.rps)} | ${fmtMs(row.p50)} | ${fmtMs(row.p99)} | ${fmtPct(row.cpu)} | ${fmtCores(row.cores)} | ${perCpu(row.rps, row.cpu)} | ${ratioCell(table, row.id, compare.ceiling)} | ${ratioCell(table, row.id, compare.anchor)} |`;
+}
+
+function loginLine(table: Map<string, Rate>, row: LoginRow): string {
+  const compare = comparisons[row.id] ?? {};
+  if (row.error !== undefined) return `| ${row.label} | ${row.error.replace(/\|/g, '/')} | | | | | | | |`;
+  const note = row.note === undefined ? '' : ` ⚠ ${row.note}`;
+  const pacedCell = row.pacedP99 === undefined ? '—' : `${fmtMs(row.pacedP50 ?? 0)} / ${fmtMs(row.pacedP99)} at ${fmtRate(row.pacedRate ?? 0)}/s`;
+  return `| ${row.label}${note} | ${fmtRate(row.rate)} | ${fmtMs(row.p50)} / ${fmtMs(row.p99)} | ${pacedCell} | ${fmtPct(row.cpu)} | ${fmtCores(row.cores)} | ${perCpu(row.rate, row.cpu)} | ${ratioCell(table, row.id, compare.anchor)} |`;
+}
+
+export function targets(results: Results): Target[] {
+  const table = rates(results);
+  const list: Target[] = [];
+  const ratioTarget = (name: string, id: string, other: string, minimum: number) => {
+    const value = ratio(table, id, other);
+    list.push({
+      name,
+      measured:
+        value === undefined
+          ? 'not measured'
+          : value.bothSaturated
+            ? `**${fmtRatio(value.raw)}** req/s (per CPU-s ${fmtRatio(value.perCpu)})`
+            : `${fmtRatio(value.raw)} req/s, **${fmtRatio(value.perCpu)}** per CPU-s (judged: a server was below ${fmtPct(saturated)} CPU)`,
+      required: `≥ ${fmtRatio(minimum)}`,
+      met: value === undefined ? undefined : value.judged >= minimum,
+    });
+  };
+  ratioTarget('/userinfo ≥ 2× oidc-provider /me', 'bridge.userinfo', 'anchor.userinfo', 2);
+  ratioTarget('/userinfo ≥ 70 % of the verify ceiling', 'bridge.userinfo', 'ceiling.verify', 0.7);
+  ratioTarget('/token ≥ 80 % of the sign ceiling (RS256)', 'bridge.token', 'ceiling.sign', 0.8);
+  ratioTarget('/token ≥ 1.5× oidc-provider /token (RS256)', 'bridge.token', 'anchor.token', 1.5);
+  ratioTarget('discovery ≥ 80 % of the static-JSON ceiling', 'bridge.discovery', 'ceiling.static', 0.8);
+  ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling', 'bridge.jwks', 'ceiling.static', 0.8);
+  ratioTarget('full login, memory store ≥ 1.5× oidc-provider authorize → code → token', 'login.memory', 'anchor.login', 1.5);
+  ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5);
+  for (const row of results.logins.filter((login) => login.id.startsWith('login.'))) {
+    const p99 = row.error === undefined ? row.pacedP99 : undefined;
+    list.push({
+      name: `${row.label}: p99 latency added by the bridge < 20 ms (at half the saturated rate)`,
+      measured: p99 === undefined ? 'not measured' : `${fmtMs(p99)} ms`,
+      required: '< 20 ms',
+      met: p99 === undefined ? undefined : p99 < 20,
+    });
+  }
+  const memory = results.memory;
+  const memoryOk = memory !== undefined && memory.error === undefined;
+  list.push({
+    name: `RSS < 120 MB after ${memoryOk ? integer.format(memory.logins) : '100,000'} logins (peak during the run)`,
+    measured: memoryOk ? `${memory.peakMb.toFixed(0)} MB` : 'not measured',
+    required: '< 120 MB',
+    met: memoryOk ? memory.peakMb < 120 : undefined,
+  });
+  const cold = results.coldStart;
+  const coldOk = cold !== undefined && cold.error === undefined;
+  list.push({
+    name: 'cold start < 500 ms (restart: keys in DATA_DIR)',
+    measured: coldOk ? `${cold.keysExistMs.toFixed(0)} ms` : 'not measured',
+    required: '< 500 ms',
+    met: coldOk ? cold.keysExistMs < 500 : undefined,
+  });
+  list.push({
+    name: 'cold start < 500 ms (first start: generates the RS256 key)',
+    measured: coldOk ? `${cold.firstStartMs.toFixed(0)} ms` : 'not measured',
+    required: '< 500 ms',
+    met: coldOk ? cold.firstStartMs < 500 : undefined,
+  });
+  return list;
+}
+
+export function markdown(results: Results): string {
+  const table = rates(results);
+  const { machine } = results;
+  const lines: string[] = [];
+  lines.push(
+    `Run ${machine.date}${results.quick ? ' — **quick run (BENCH_QUICK=1): tiny sizes, the figures mean nothing**' : ''}; took ${Math.round(results.durationSeconds)} s.`,
+    '',
+    `- Machine: ${machine.cpus} vCPU (${machine.model}), ${machine.memoryGb.toFixed(0)} GB RAM, Linux ${machine.kernel}; load average ${machine.loadBefore} before, ${machine.loadAfter} after.`,
+    `- Node ${machine.node}; ${machine.pinned ? 'server under test pinned to core 0, load generator, fake Kakao and Redis to core 1 (taskset)' : '**not pinned** (taskset or a second core missing)'}.`,
+    `- Command: \`${results.command}\``,
+    `- Settings: ${Object.entries(results.settings).map(([name, value]) => `${name}=${String(value)}`).join(', ')}.`,
+    '',
+    '### Endpoints',
+    '',
+    'req/s: median of the runs; p50/p99: latency seen by the load generator (ms); server CPU: busy share of its core used by the server (100 % = saturated); cores busy: core 0 (server) and core 1 (load generator, fake Kakao, Redis), by anyone: core 0 busier than the server means another process took it, core 1 near 100 % means the load side was the limit; req per CPU-s: req/s ÷ server CPU. Ratios are of req/s.',
+    '',
+    '| row | req/s | p50 ms | p99 ms | server CPU | cores 0 / 1 busy % | req per CPU-s | ÷ ceiling | ÷ oidc-provider |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    ...results.rows.map((row) => endpointLine(table, row)),
+    '',
+    '### Full logins',
+    '',
+    'Logins per second with ' + String(results.settings.loginConcurrency) + ' browsers at once (closed loop); latency added by the server under test per login (the bridge: /authorize + /callback with its two calls to the instant fake Kakao + /token + /userinfo), at saturation and at a paced half of that rate.',
+    '',
+    '| flow | logins/s | p50 / p99 ms (saturated) | p50 / p99 ms (half load) | server CPU | cores 0 / 1 busy % | logins per CPU-s | ÷ oidc-provider |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+    ...results.logins.map((row) => loginLine(table, row)),
+    '',
+  );
+  const memory = results.memory;
+  lines.push('### Memory', '');
+  if (memory === undefined || memory.error !== undefined) {
+    lines.push(`Not measured${memory?.error === undefined ? '' : `: ${memory.error}`}.`, '');
+  } else {
+    lines.push(
+      `${integer.format(memory.logins)} logins in ${memory.seconds.toFixed(0)} s (${memory.settings}).`,
+      '',
+      `| RSS before | peak | after the logins (${integer.format(memory.liveAtEnd)} access tokens live) | ${memory.waitedSeconds.toFixed(0)} s later (TTLs expired, store swept) |`,
+      '|---:|---:|---:|---:|',
+      `| ${memory.beforeMb.toFixed(1)} MB | ${memory.peakMb.toFixed(1)} MB | ${memory.afterMb.toFixed(1)} MB | ${memory.afterTtlMb.toFixed(1)} MB |`,
+      '',
+    );
+  }
+  const cold = results.coldStart;
+  lines.push('### Cold start', '', 'From spawning `node dist/main.js` to the first 200 from discovery (median), and the CPU time the process used by then (all threads; contention inflates wall time, not this).', '');
+  if (cold === undefined || cold.error !== undefined) {
+    lines.push(`Not measured${cold?.error === undefined ? '' : `: ${cold.error}`}.`, '');
+  } else {
+    lines.push(
+      '| | restart (keys in DATA_DIR) | first start (generates the RS256 key) |',
+      '|---|---:|---:|',
+      `| wall time (runs) | ${cold.keysExistMs.toFixed(0)} ms (${cold.runs.keysExist.map((ms) => ms.toFixed(0)).join(', ')}) | ${cold.firstStartMs.toFixed(0)} ms (${cold.runs.firstStart.map((ms) => ms.toFixed(0)).join(', ')}) |`,
+      `| CPU time of the bridge | ${cold.keysExistCpuMs.toFixed(0)} ms | ${cold.firstStartCpuMs.toFixed(0)} ms |`,
+      '',
+    );
+  }
+  lines.push(
+    '### Targets',
+    '',
+    '| target | measured | required | met |',
+    '|---|---|---|---|',
+    ...results.targets.map((target) => `| ${target.name} | ${target.measured} | ${target.required} | ${target.met === undefined ? 'n/a' : target.met ? 'yes' : '**no**'} |`),
+    '',
+  );
+  return lines.join('\n');
+}
+
+export const startMarker = '<!-- bench:results:start (written by npm run bench) -->';
+export const endMarker = '<!-- bench:results:end -->';
+
+/** Replaces the generated block of BENCHMARKS.md, keeping the hand-written text around it. */
+export function spliceInto(existing: string | undefined, generated: string): string {
+  const block = `${startMarker}\n${generated}\n${endMarker}`;
+  if (existing !== undefined) {
+    const start = existing.indexOf(startMarker);
+    const end = existing.indexOf(endMarker);
+    if (start >= 0 && end > start) return existing.slice(0, start) + block + existing.slice(end + endMarker.length);
+  }
+  return `# Benchmarks\n\n${block}\n`;
+}

@@ -1,0 +1,93 @@
+/** What a bench run produces: every figure the report and the harness test read. */
+
+export interface EndpointRow {
+  id: string;
+  label: string;
+  /** Median of the runs. */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Busy fraction of one core for the server under test. */
+  cpu: number;
+  /** Busy fraction of core 0 (server) and core 1 (load generator, fake Kakao, Redis), whoever used them. */
+  cores: number[];
+  note?: string;
+  error?: string;
+}
+
+export interface LoginRow {
+  id: string;
+  label: string;
+  /** Logins per second at saturation (closed loop), median of the runs. */
+  rate: number;
+  /** Latency added by the server under test per login, at saturation. */
+  p50: number;
+  p99: number;
+  cpu: number;
+  cores: number[];
+  /** The same at a paced load of half the saturated rate (the figure the latency target reads). */
+  pacedRate?: number;
+  pacedP50?: number;
+  pacedP99?: number;
+  note?: string;
+  error?: string;
+}
+
+export interface MemoryResult {
+  logins: number;
+  seconds: number;
+  beforeMb: number;
+  peakMb: number;
+  afterMb: number;
+  afterTtlMb: number;
+  /** Logins whose access tokens were still live when `afterMb` was read (ACCESS_TOKEN_TTL). */
+  liveAtEnd: number;
+  /** Seconds waited after the last login before `afterTtlMb`. */
+  waitedSeconds: number;
+  settings: string;
+  error?: string;
+}
+
+export interface ColdStartResult {
+  /** Median ms from spawn to the first discovery 200, with the keys already in DATA_DIR. */
+  keysExistMs: number;
+  /** The same for a first start, which generates the RS256 key. */
+  firstStartMs: number;
+  /** Median CPU time used by then (user + system, all threads): what contention does not inflate. */
+  keysExistCpuMs: number;
+  firstStartCpuMs: number;
+  runs: { keysExist: number[]; firstStart: number[] };
+  error?: string;
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  required: string;
+  met: boolean | undefined;
+}
+
+export interface Machine {
+  cpus: number;
+  model: string;
+  memoryGb: number;
+  kernel: string;
+  node: string;
+  pinned: boolean;
+  loadBefore: string;
+  loadAfter: string;
+  date: string;
+}
+
+export interface Results {
+  quick: boolean;
+  command: string;
+  machine: Machine;
+  settings: Record<string, number | string | boolean>;
+  rows: EndpointRow[];
+  logins: LoginRow[];
+  memory: MemoryResult | undefined;
+  coldStart: ColdStartResult | undefined;
+  targets: Target[];
+  durationSeconds: number;
+}

@@ -1,0 +1,450 @@
+/** The sections of a bench run: ceilings, the oidc-provider anchor, the bridge's endpoints, full logins, memory, cold start. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { anchorLogin, anchorRedeem, anchorSession, createAnchorCodes, startAnchor } from './anchor.js';
+import {
+  authorizePath,
+  finishCallback,
+  fullLogin,
+  mintCodes,
+  prepareCallbacks,
+  redeem,
+  startBridge,
+  startLogin,
+  tokenForm,
+  tokenHeaders,
+  type BridgeSetup,
+  type StartedBridge,
+} from './bridge.js';
+import { Client, type CookieJar } from './http.js';
+import { loadRow, type LoadRequest, type LoadSpec, type RowResult, type RunResult } from './load.js';
+import { closedLoop, medianRow, paced, type Flow, type FlowRow } from './logins.js';
+import { freePort, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
+import type { ColdStartResult, EndpointRow, LoginRow, MemoryResult } from './results.js';
+import { median } from './stats.js';
+
+export interface Settings {
+  quick: boolean;
+  runs: number;
+  /** Seconds per measured run. */
+  seconds: number;
+  warmupSeconds: number;
+  /** autocannon connections for every endpoint row. */
+  connections: number;
+  /** Browsers logging in at once in the full-login rows. */
+  loginConcurrency: number;
+  memoryLogins: number;
+  memoryConcurrency: number;
+  /** Wait for the access tokens to expire before the last memory reading. */
+  waitForTtl: boolean;
+  coldStarts: number;
+  /** The fake Kakao remembers 4096 codes: a /callback run uses at most this many. */
+  callbackCap: number;
+  codeCap: number;
+}
+
+export interface Context {
+  settings: Settings;
+  dist: string;
+  workDir: string;
+  bridge: BridgeSetup;
+  client: Client;
+  /** Extra environment for every bridge (experiments: LOG_LEVEL=warn, …). */
+  bridgeEnv: Record<string, string>;
+  /** Quick runs measure every endpoint row on this one bridge. */
+  shared?: StartedBridge;
+  log(message: string): void;
+}
+
+const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
+
+function endpointRow(id: string, label: string, result: RowResult, expected: string): EndpointRow {
+  const bad = result.runs.filter((run) => run.unexpected > 0 || run.errors > 0);
+  const note = bad.length === 0 ? undefined : `unexpected responses: ${bad.map((run) => `${run.unexpectedStatuses} errors×${run.errors}`).join('; ')} (expected ${expected})`;
+  return { id, label, rps: result.rps, p50: result.p50, p99: result.p99, cpu: result.cpu, cores: result.cores, ...(note === undefined ? {} : { note }) };
+}
+
+function failedRow(id: string, label: string, error: unknown): EndpointRow {
+  return { id, label, rps: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message.slice(0, 300) };
+}
+
+/** Enough single-use requests for a run at the last measured rate, plus a margin. */
+function sized(previous: RunResult | undefined, seconds: number, guess: number, cap: number): number {
+  return Math.min(cap, Math.max(50, Math.ceil((previous?.rps ?? guess) * seconds * 1.3)));
+}
+
+function sequence(requests: LoadRequest[]): () => LoadRequest | undefined {
+  let next = 0;
+  return () => requests[next++];
+}
+
+async function row(context: Context, id: string, label: string, expected: number, server: Spawned, origin: string, spec: { request?: LoadRequest; prepare?: (seconds: number, previous: RunResult | undefined) => Promise<{ request: LoadSpec['request']; amount?: number }> }): Promise<EndpointRow> {
+  const { settings } = context;
+  context.log(`  ${label}`);
+  try {
+    const result = await loadRow({
+      origin,
+      expectStatus: expected,
+      serverPid: server.pid,
+      connections: settings.connections,
+      seconds: settings.seconds,
+      runs: settings.runs,
+      warmupSeconds: settings.warmupSeconds,
+      ...spec,
+    });
+    return endpointRow(id, label, result, String(expected));
+  } catch (error) {
+    return failedRow(id, label, error);
+  }
+}
+
+export async function ceilings(context: Context): Promise<EndpointRow[]> {
+  context.log('ceilings (bare Fastify 5)');
+  const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
+  try {
+    const rows = [
+      await row(context, 'ceiling.static', 'ceiling · static JSON', 200, server, server.url, { request: { path: '/static' } }),
+      await row(context, 'ceiling.sign', 'ceiling · sign an id_token (RS256 2048)', 200, server, server.url, { request: { path: '/sign' } }),
+    ];
+    const sample = JSON.parse((await context.client.send(`${server.url}/sample`)).body) as { jwt: string };
+    rows.push(await row(context, 'ceiling.verify', 'ceiling · verify a JWT bearer (RS256 2048)', 200, server, server.url, { request: { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } } }));
+    return rows;
+  } finally {
+    await server.stop();
+  }
+}
+
+export interface AnchorResults {
+  rows: EndpointRow[];
+  login: LoginRow | undefined;
+}
+
+export async function anchor(context: Context): Promise<AnchorResults> {
+  context.log('oidc-provider 9 (anchor)');
+  const { client, settings } = context;
+  const server = await startAnchor(await freePort());
+  const origin = server.url;
+  try {
+    const rows = [
+      await row(context, 'anchor.discovery', 'oidc-provider · discovery', 200, server, origin, { request: { path: '/.well-known/openid-configuration' } }),
+      await row(context, 'anchor.jwks', 'oidc-provider · JWKS', 200, server, origin, { request: { path: '/jwks' } }),
+      await row(context, 'anchor.token', 'oidc-provider · /token (pre-created codes)', 200, server, origin, {
+        prepare: async (seconds, previous) => {
+          const codes = await createAnchorCodes(client, origin, sized(previous, seconds, settings.quick ? 100 : 1000, settings.codeCap));
+          return { request: sequence(codes.map((code) => ({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(code) }))), amount: codes.length };
+        },
+      }),
+    ];
+    const [code = ''] = await createAnchorCodes(client, origin, 1);
+    const accessToken = await anchorRedeem(client, origin, code);
+    rows.push(await row(context, 'anchor.userinfo', 'oidc-provider · /me', 200, server, origin, { request: { path: '/me', headers: { authorization: `Bearer ${accessToken}` } } }));
+
+    context.log('  oidc-provider · authorize → code → token');
+    let login: LoginRow;
+    try {
+      const jars: CookieJar[] = [];
+      for (let worker = 0; worker < settings.loginConcurrency; worker++) jars.push(await anchorSession(client, origin));
+      const flow: Flow = (worker) => anchorLogin(client, origin, jars[worker] ?? jars[0]!);
+      const result = await measureFlow(context, flow, server.pid, false);
+      login = loginRow('anchor.login', 'oidc-provider · authorize → code → token (session exists)', result);
+    } catch (error) {
+      login = { id: 'anchor.login', label: 'oidc-provider · authorize → code → token', rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message };
+    }
+    return { rows, login };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** A fresh bridge for `use` (a quick run shares one, `context.shared`, to stay quick). */
+async function withBridge<T>(context: Context, env: Record<string, string>, use: (bridge: StartedBridge) => Promise<T>): Promise<T> {
+  if (context.shared !== undefined && Object.keys(env).length === 0) return use(context.shared);
+  const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...env });
+  try {
+    return await use(bridge);
+  } finally {
+    await bridge.stop();
+  }
+}
+
+/** One access token from a real login. */
+async function accessToken(context: Context, origin: string): Promise<string> {
+  const { callbackUrl, jar } = await startLogin(context.client, origin);
+  return redeem(context.client, origin, await finishCallback(context.client, callbackUrl, jar));
+}
+
+type BridgeRowMeasure = (context: Context, bridge: StartedBridge) => Promise<EndpointRow>;
+
+/** The bridge's endpoint rows, by id: each measures one endpoint of a running bridge. */
+export const bridgeRows: Record<string, { label: string; measure: BridgeRowMeasure }> = {};
+
+function defineRow(id: string, label: string, expected: number, spec: (context: Context, bridge: StartedBridge) => Promise<Parameters<typeof row>[6]>): void {
+  bridgeRows[id] = { label, measure: async (context, bridge) => row(context, id, label, expected, bridge, bridge.origin, await spec(context, bridge)) };
+}
+
+const codeGuess = (settings: Settings) => (settings.quick ? 100 : 800);
+
+defineRow('bridge.discovery', 'bridge · discovery', 200, () => Promise.resolve({ request: { path: '/.well-known/openid-configuration' } }));
+defineRow('bridge.jwks', 'bridge · JWKS', 200, () => Promise.resolve({ request: { path: '/jwks' } }));
+defineRow('bridge.authorize', 'bridge · /authorize (to the 302)', 302, () => Promise.resolve({ request: { path: authorizePath() } }));
+defineRow('bridge.callback', 'bridge · /callback (2 calls to the fake Kakao)', 302, ({ client, settings }, bridge) =>
+  Promise.resolve({
+    prepare: async (seconds: number, previous: RunResult | undefined) => {
+      const { paths, cookie } = await prepareCallbacks(client, bridge.origin, sized(previous, seconds, codeGuess(settings), settings.callbackCap), settings.loginConcurrency);
+      return { request: sequence(paths.map((path) => ({ path, headers: cookie }))), amount: paths.length };
+    },
+  }),
+);
+defineRow('bridge.token', 'bridge · /token (codes from real logins)', 200, ({ client, settings }, bridge) =>
+  Promise.resolve({
+    prepare: async (seconds: number, previous: RunResult | undefined) => {
+      const codes = await mintCodes(client, bridge.origin, sized(previous, seconds, codeGuess(settings), settings.codeCap), settings.loginConcurrency);
+      return { request: sequence(codes.map((code) => ({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(code) }))), amount: codes.length };
+    },
+  }),
+);
+defineRow('bridge.userinfo', 'bridge · /userinfo JSON', 200, async (context, bridge) => ({
+  request: { path: '/userinfo', headers: { authorization: `Bearer ${await accessToken(context, bridge.origin)}` } },
+}));
+defineRow('bridge.userinfo-jwt', 'bridge · /userinfo JWT (RS256)', 200, async (context, bridge) => ({
+  request: { path: '/userinfo', headers: { authorization: `Bearer ${await accessToken(context, bridge.origin)}`, accept: 'application/jwt' } },
+}));
+
+/** One bridge row on a bridge of its own (or the quick run's shared one). */
+export async function bridgeRow(context: Context, id: string): Promise<EndpointRow> {
+  const definition = bridgeRows[id];
+  if (definition === undefined) throw new Error(`no bridge row ${id}`);
+  try {
+    return await withBridge(context, {}, (bridge) => definition.measure(context, bridge));
+  } catch (error) {
+    return failedRow(id, definition.label, error);
+  }
+}
+
+/** Each bridge row gets a fresh bridge (memory store), so one row's leftovers do not weigh on the next. */
+export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
+  outer.log('bridge endpoints (node dist/main.js, memory store)');
+  const measureAll = async (context: Context) => {
+    const rows: EndpointRow[] = [];
+    for (const id of Object.keys(bridgeRows)) rows.push(await bridgeRow(context, id));
+    return rows;
+  };
+  if (!outer.settings.quick) return measureAll(outer);
+  const shared = await startBridge(outer.bridge, outer.bridgeEnv);
+  try {
+    return await measureAll({ ...outer, shared });
+  } finally {
+    await shared.stop();
+  }
+}
+
+interface MeasuredFlow {
+  saturated: FlowRow;
+  paced: FlowRow | undefined;
+}
+
+/** Warm-up, `runs` closed-loop runs (throughput), then, if asked, one paced run at half that rate (latency under load). */
+async function measureFlow(context: Context, flow: Flow, serverPid: number, withPaced: boolean): Promise<MeasuredFlow> {
+  const { settings } = context;
+  const options = { concurrency: settings.loginConcurrency, serverPid };
+  if (settings.warmupSeconds > 0) await closedLoop(flow, { ...options, seconds: settings.warmupSeconds });
+  const runs = [];
+  for (let run = 0; run < settings.runs; run++) runs.push(await closedLoop(flow, { ...options, seconds: settings.seconds }));
+  const saturated = medianRow(runs);
+  if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
+  const half = await paced(flow, { rate: saturated.rate / 2, seconds: settings.seconds, maxInFlight: settings.loginConcurrency * 8, serverPid });
+  return { saturated, paced: medianRow([half]) };
+}
+
+function loginRow(id: string, label: string, measured: MeasuredFlow): LoginRow {
+  const { saturated, paced: half } = measured;
+  const failures = saturated.failures + (half?.failures ?? 0);
+  const note = failures === 0 ? undefined : `${failures} failed: ${saturated.firstError ?? half?.firstError ?? ''}`.slice(0, 300);
+  return {
+    id,
+    label,
+    rate: saturated.rate,
+    p50: saturated.p50,
+    p99: saturated.p99,
+    cpu: saturated.cpu,
+    cores: saturated.cores,
+    ...(half === undefined ? {} : { pacedRate: half.rate, pacedP50: half.p50, pacedP99: half.p99 }),
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** authorize → fake Kakao → callback → token → userinfo, each login in a fresh browser. */
+export async function bridgeLogins(context: Context, id: string, label: string, env: Record<string, string>): Promise<LoginRow> {
+  context.log(`  ${label}`);
+  try {
+    return await withBridge(context, env, async (bridge) => {
+      const flow: Flow = async () => (await fullLogin(context.client, bridge.origin)).bridgeMs;
+      return loginRow(id, label, await measureFlow(context, flow, bridge.pid, true));
+    });
+  } catch (error) {
+    return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message.slice(0, 300) };
+  }
+}
+
+function commandExists(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A Redis for the Redis-store row: REDIS_URL if set, else a throwaway redis-server on the load core. */
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | string> {
+  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return { url: process.env.REDIS_URL, stop: () => Promise.resolve() };
+  if (!commandExists('redis-server')) return 'redis-server is not installed and REDIS_URL is not set';
+  const port = await freePort();
+  const redis = await spawnPinned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    core: loadCore,
+    readyLine: /(Ready to accept connections)/,
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => redis.stop() };
+}
+
+export async function logins(context: Context): Promise<LoginRow[]> {
+  context.log('full logins against the bridge');
+  const rows = [await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {})];
+  const label = 'bridge · full login, Redis store';
+  if (!existsSync(join(context.dist, 'store', 'redis.js'))) {
+    rows.push({ id: 'login.redis', label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: 'pending: src/store/redis.ts (RedisStore) is not built yet' });
+    return rows;
+  }
+  const redis = await startRedis();
+  if (typeof redis === 'string') {
+    rows.push({ id: 'login.redis', label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: `pending: ${redis}` });
+    return rows;
+  }
+  try {
+    const dataDir = mkdtempSync(join(context.workDir, 'redis-data-'));
+    rows.push(await bridgeLogins(context, 'login.redis', label, { REDIS_URL: redis.url, DATA_DIR: dataDir }));
+  } finally {
+    await redis.stop();
+  }
+  return rows;
+}
+
+export interface MemoryRun {
+  /** Waits for the TTLs (other sections may run meanwhile), reads RSS again, stops the bridge. */
+  finish(): Promise<MemoryResult>;
+}
+
+/** Sweep interval of the memory store (src/store/memory.ts): expired entries are gone at most this long after they expire. */
+const sweepSeconds = 30;
+/**
+ * The memory store refuses new records past MEMORY_STORE_MAX_ENTRIES (100,000 by default: two
+ * per login for ACCESS_TOKEN_TTL, so ~50,000 logins a TTL); raised so that the run measures
+ * memory, not the cap.
+ */
+const memoryEnv = { ACCESS_TOKEN_TTL: '60', LOGIN_TTL: '30', CODE_TTL: '60', MEMORY_STORE_MAX_ENTRIES: '1000000' };
+
+/**
+ * RSS of a bridge before and right after `memoryLogins` logins (authorize → Kakao → callback →
+ * token), then once every access token has expired and the store has swept.
+ */
+export async function memoryStart(context: Context): Promise<MemoryRun> {
+  const { settings } = context;
+  context.log(`memory: ${settings.memoryLogins} logins`);
+  const settingsText = `${Object.entries(memoryEnv).map(([name, value]) => `${name}=${value}`).join(' ')}; logins without /userinfo, ${settings.memoryConcurrency} at once`;
+  const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
+  const client = new Client(settings.memoryConcurrency);
+  const fail = async (error: unknown): Promise<MemoryRun> => {
+    await bridge.stop();
+    await client.close();
+    const message = (error as Error).message.slice(0, 300);
+    return { finish: () => Promise.resolve({ logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, error: message }) };
+  };
+  try {
+    await sleep(500);
+    const beforeMb = rssMb(bridge.pid);
+    let peakMb = beforeMb;
+    const sampler = setInterval(() => {
+      peakMb = Math.max(peakMb, rssMb(bridge.pid));
+    }, 250);
+    const finishedAt: number[] = [];
+    const began = performance.now();
+    const deadline = began + (settings.quick ? 20 : 480) * 1000;
+    let next = 0;
+    let firstError: unknown;
+    await Promise.all(
+      Array.from({ length: settings.memoryConcurrency }, async () => {
+        while (next < settings.memoryLogins && performance.now() < deadline && firstError === undefined) {
+          next++;
+          try {
+            await fullLogin(client, bridge.origin, false);
+            finishedAt.push(performance.now());
+          } catch (error) {
+            firstError ??= error;
+          }
+        }
+      }),
+    );
+    clearInterval(sampler);
+    if (firstError !== undefined) return await fail(firstError);
+    const ended = performance.now();
+    const afterMb = rssMb(bridge.pid);
+    peakMb = Math.max(peakMb, afterMb);
+    const ttlMs = Number(memoryEnv.ACCESS_TOKEN_TTL) * 1000;
+    const liveAtEnd = finishedAt.filter((time) => time > ended - ttlMs).length;
+    const drive = { logins: finishedAt.length, seconds: (ended - began) / 1000, beforeMb, afterMb, liveAtEnd, settings: settingsText };
+    context.log(`memory: ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${beforeMb.toFixed(0)} → ${afterMb.toFixed(0)} MB`);
+    await client.close();
+    const expiresAt = ended + ttlMs + (sweepSeconds + 2) * 1000;
+    return {
+      finish: async () => {
+        try {
+          if (settings.waitForTtl) {
+            const wait = expiresAt - performance.now();
+            if (wait > 0) {
+              context.log(`memory: waiting ${(wait / 1000).toFixed(0)} s for the TTLs and the sweep`);
+              await sleep(wait);
+            }
+          }
+          const afterTtlMb = rssMb(bridge.pid);
+          return { ...drive, peakMb, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
+        } finally {
+          await bridge.stop();
+        }
+      },
+    };
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+export async function coldStart(context: Context): Promise<ColdStartResult> {
+  context.log('cold start');
+  const { settings } = context;
+  const keysExist: number[] = [];
+  const firstStart: number[] = [];
+  const keysExistCpu: number[] = [];
+  const firstStartCpu: number[] = [];
+  try {
+    for (let run = 0; run < settings.coldStarts; run++) {
+      const warm = await startBridge(context.bridge, context.bridgeEnv);
+      keysExist.push(warm.startupMs);
+      keysExistCpu.push(warm.startupCpuMs);
+      await warm.stop();
+      const fresh = await startBridge({ ...context.bridge, dataDir: mkdtempSync(join(context.workDir, 'first-start-')) }, context.bridgeEnv);
+      firstStart.push(fresh.startupMs);
+      firstStartCpu.push(fresh.startupCpuMs);
+      await fresh.stop();
+    }
+  } catch (error) {
+    return { keysExistMs: 0, firstStartMs: 0, keysExistCpuMs: 0, firstStartCpuMs: 0, runs: { keysExist, firstStart }, error: (error as Error).message.slice(0, 300) };
+  }
+  return {
+    keysExistMs: median(keysExist),
+    firstStartMs: median(firstStart),
+    keysExistCpuMs: median(keysExistCpu),
+    firstStartCpuMs: median(firstStartCpu),
+    runs: { keysExist, firstStart },
+  };
+}

@@ -1,0 +1,92 @@
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Results } from '../bench/lib/results.js';
+
+const repository = fileURLToPath(new URL('..', import.meta.url));
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+/** Every row the report must have; numbers only need to be positive (no timing thresholds). */
+const endpointRows = [
+  'ceiling.static',
+  'ceiling.sign',
+  'ceiling.verify',
+  'anchor.discovery',
+  'anchor.jwks',
+  'anchor.token',
+  'anchor.userinfo',
+  'bridge.discovery',
+  'bridge.jwks',
+  'bridge.authorize',
+  'bridge.callback',
+  'bridge.token',
+  'bridge.userinfo',
+  'bridge.userinfo-jwt',
+];
+const loginRows = ['anchor.login', 'login.memory', 'login.redis'];
+
+function redisAvailable(): boolean {
+  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return true;
+  try {
+    execFileSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Builds the bridge and runs every section once at a tiny size: a minute or so on a busy machine.
+t.setTimeout(300_000);
+
+t.test('npm run bench runs every row once at tiny size (BENCH_QUICK=1)', async (t) => {
+  const dir = t.testdir();
+  const dist = join(dir, 'dist');
+  // npm test does not build: measure the sources as they are now, built apart from dist/.
+  execFileSync(process.execPath, [tsc, '-p', join(repository, 'tsconfig.build.json'), '--outDir', dist], { cwd: repository, stdio: 'pipe' });
+
+  // Not tap's environment: no TypeScript loader and no coverage collection in the bench's processes.
+  const child = spawn(process.execPath, ['--import', './bench/ts-resolve.ts', 'bench/run.ts'], {
+    cwd: repository,
+    env: { PATH: process.env.PATH ?? '', BENCH_QUICK: '1', BENCH_DIST: dist, BENCH_OUT: dir, ...(process.env.REDIS_URL === undefined ? {} : { REDIS_URL: process.env.REDIS_URL }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  t.teardown(() => child.kill('SIGKILL'));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.equal(code, 0, stderr.slice(-2000));
+
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+  const markdown = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
+  t.match(stdout, '### Targets', 'prints the report');
+
+  for (const id of endpointRows) {
+    const row = results.rows.find((candidate) => candidate.id === id);
+    t.ok(row, `has the ${id} row`);
+    t.equal(row?.error, undefined, `${id} ran`);
+    t.ok((row?.rps ?? 0) > 0 && (row?.p50 ?? 0) > 0 && (row?.p99 ?? 0) > 0, `${id} has req/s and latencies`);
+    t.ok(markdown.includes(`| ${row?.label ?? id} |`), `${id} is in the table`);
+  }
+  for (const id of loginRows) {
+    const row = results.logins.find((candidate) => candidate.id === id);
+    t.ok(row, `has the ${id} row`);
+    if (id === 'login.redis' && !redisAvailable()) {
+      t.match(row?.error, /^pending: /, 'the Redis row says why it is pending');
+      continue;
+    }
+    t.equal(row?.error, undefined, `${id} ran`);
+    t.ok((row?.rate ?? 0) > 0 && (row?.p99 ?? 0) > 0, `${id} has logins/s and latency`);
+    if (id !== 'anchor.login') t.ok((row?.pacedP99 ?? 0) > 0, `${id} has the latency at half load`);
+  }
+  t.ok((results.memory?.logins ?? 0) > 0, 'the memory section drove logins');
+  t.ok((results.memory?.beforeMb ?? 0) > 0 && (results.memory?.afterMb ?? 0) > 0 && (results.memory?.afterTtlMb ?? 0) > 0, 'and read RSS three times');
+  t.ok((results.coldStart?.keysExistMs ?? 0) > 0 && (results.coldStart?.firstStartMs ?? 0) > 0, 'cold starts were timed');
+  t.ok(results.targets.length >= 13, 'every target is listed');
+  t.ok(results.targets.every((target) => target.measured !== 'not measured' || (target.name.includes('Redis') && !redisAvailable())), 'every target has a figure');
+});
