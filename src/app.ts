@@ -18,6 +18,8 @@ import { registerUserinfo } from './oidc/userinfo.js';
 import { registerHealth } from './ops/health.js';
 import { Metrics, registerMetrics } from './ops/metrics.js';
 import { trustProxyOption } from './ops/proxy.js';
+import { registerDrain } from './ops/drain.js';
+import { registerRateLimits } from './ops/rate-limit.js';
 import { registerSetupPage } from './ops/setup-page.js';
 import type { Store } from './store/store.js';
 import type { Connector } from './upstream/connector.js';
@@ -77,6 +79,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody, { bodyLimit: bodyLimitBytes });
   await app.register(fastifyCookie, { secret: deps.cookieSecret });
+  // Before any route exists: its onRoute hook puts the limits on /authorize, /callback and /token.
+  await registerRateLimits(app, config);
+  registerDrain(app);
 
   app.addHook('onRequest', (_request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');

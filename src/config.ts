@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { defaultMaxEntries } from './store/memory.js';
 
 export type SigningAlg = 'RS256' | 'ES256';
 export const signingAlgs: readonly SigningAlg[] = ['RS256', 'ES256'];
@@ -28,6 +29,16 @@ export interface ClientConfig {
   userinfoSignedResponseAlg: SigningAlg | undefined;
 }
 
+/** Requests per minute allowed to one source; 0 turns a limit off. */
+export interface RateLimits {
+  /** /authorize, per client IP. */
+  authorize: number;
+  /** /callback/{connector}, per client IP. */
+  callback: number;
+  /** /token, per client_id and IP (unknown client ids: per IP). */
+  token: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -50,6 +61,10 @@ export interface Config {
   setupPage: boolean;
   /** undefined = keys are never rotated automatically. */
   keyRotationDays: number | undefined;
+  /** Requests per minute; 0 = no limit. */
+  rateLimits: RateLimits;
+  /** The in-memory store's cap (no effect with REDIS_URL). */
+  memoryStoreMaxEntries: number;
   connectors: ConnectorConfig[];
   clients: ClientConfig[];
 }
@@ -349,6 +364,12 @@ export function loadConfig(env: Env): Config {
     metricsPort: readSetting(env, 'METRICS_PORT') === undefined ? undefined : readInteger(env, 'METRICS_PORT', 0, 1, 65535),
     setupPage: readBoolean(env, 'SETUP_PAGE', true),
     keyRotationDays: readSetting(env, 'KEY_ROTATION_DAYS') === undefined ? undefined : readInteger(env, 'KEY_ROTATION_DAYS', 0, 1, 3650),
+    rateLimits: {
+      authorize: readInteger(env, 'RATE_LIMIT_AUTHORIZE', 120, 0, 1_000_000),
+      callback: readInteger(env, 'RATE_LIMIT_CALLBACK', 120, 0, 1_000_000),
+      token: readInteger(env, 'RATE_LIMIT_TOKEN', 600, 0, 1_000_000),
+    },
+    memoryStoreMaxEntries: readInteger(env, 'MEMORY_STORE_MAX_ENTRIES', defaultMaxEntries, 1000, 10_000_000),
     connectors,
     clients,
   };

@@ -1,9 +1,11 @@
-import type { Store } from '../store/store.js';
+import type { PutOptions, Store } from '../store/store.js';
 import type { UserClaims } from '../upstream/connector.js';
 import { seal, unseal } from './sealed.js';
 import { tokenHash } from './secrets.js';
 
 const completedCallbackPurpose = 'completed-callback';
+/** Pending logins and completed callbacks; codes, access tokens, replay markers and assertion ids are never evictable. */
+const evictable: PutOptions = { evictable: true };
 
 /** A login between /authorize and /callback, keyed by the bridge's upstream state. */
 export interface PendingLogin {
@@ -50,7 +52,8 @@ export class Records {
   constructor(private readonly store: Store) {}
 
   putLogin(id: string, login: PendingLogin, ttl: number): Promise<void> {
-    return this.store.put(`login:${tokenHash(id)}`, JSON.stringify(login), ttl);
+    // A full store drops the oldest pending logins first: an abandoned one costs nothing, a live one is started again.
+    return this.store.put(`login:${tokenHash(id)}`, JSON.stringify(login), ttl, evictable);
   }
 
   takeLogin(id: string): Promise<PendingLogin | undefined> {
@@ -59,7 +62,7 @@ export class Records {
 
   /** The redirect carries the client's code: sealed under the login id, which the store never holds. */
   putCompletedCallback(id: string, completed: CompletedCallback, ttl: number): Promise<void> {
-    return this.store.put(`callback:${tokenHash(id)}`, seal(JSON.stringify(completed), id, completedCallbackPurpose), ttl);
+    return this.store.put(`callback:${tokenHash(id)}`, seal(JSON.stringify(completed), id, completedCallbackPurpose), ttl, evictable);
   }
 
   async getCompletedCallback(id: string): Promise<CompletedCallback | undefined> {

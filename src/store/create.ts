@@ -15,7 +15,7 @@ const redisStartupWaitMs = 3000;
  * logins fail with `temporarily_unavailable` until Redis is back, with no restart.
  */
 export async function createStore(config: Config, logger?: StoreLogger): Promise<Store> {
-  if (config.redisUrl === undefined) return new MemoryStore();
+  if (config.redisUrl === undefined) return new MemoryStore({ maxEntries: config.memoryStoreMaxEntries });
   const store = new RedisStore(config.redisUrl, logger === undefined ? {} : { logger });
   await store.waitUntilReady(redisStartupWaitMs);
   return store;

@@ -1,12 +1,22 @@
+/** How an entry may be treated when a bounded store is full. */
+export interface PutOptions {
+  /**
+   * The entry may be dropped before its TTL when the store is full: a pending login that is
+   * simply asked for again, never an issued credential. Only the in-memory store honours it;
+   * Redis has its own memory policy (see README, "Replicas and Redis").
+   */
+  evictable?: boolean;
+}
+
 /**
  * Short-lived shared state: pending logins, authorization codes, access tokens, used client
  * assertions. Values are strings (JSON) so the same contract fits Redis. Every entry expires.
  */
 export interface Store {
   /** Sets `key` to `value`, replacing any value, for `ttlSeconds`. */
-  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  put(key: string, value: string, ttlSeconds: number, options?: PutOptions): Promise<void>;
   /** Sets `key` only if it is absent; true when this call set it (Redis SET NX). */
-  add(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  add(key: string, value: string, ttlSeconds: number, options?: PutOptions): Promise<boolean>;
   get(key: string): Promise<string | undefined>;
   /** Returns and removes the value atomically: of two concurrent takes, one sees it (Redis GETDEL). */
   take(key: string): Promise<string | undefined>;

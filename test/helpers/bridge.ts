@@ -8,7 +8,7 @@ import { cookieSecretFor, requiredAlgs } from '../../src/bootstrap.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { KeySet } from '../../src/keys.js';
 import { createLogger } from '../../src/logging.js';
-import { MemoryStore } from '../../src/store/memory.js';
+import { MemoryStore, type MemoryStoreOptions } from '../../src/store/memory.js';
 import { startFakeKakao, type FakeKakao } from '../../src/demo/fake-kakao.js';
 
 export interface TapLike {
@@ -39,6 +39,8 @@ export interface BridgeOptions {
   env?: Record<string, string>;
   /** PUBLIC_URL path after host:port, e.g. '/kakao'. */
   issuerPath?: string;
+  /** The memory store's options other than its clock (e.g. a small maxEntries). */
+  store?: Omit<MemoryStoreOptions, 'now'>;
 }
 
 /** The settings of a bridge at `issuer` in front of the fake Kakao at `kakaoUrl`, with the confidential client. */
@@ -98,7 +100,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     ...options.env,
   });
   let offset = 0;
-  const store = new MemoryStore({ now: () => Date.now() + offset * 1000 });
+  const store = new MemoryStore({ ...options.store, now: () => Date.now() + offset * 1000 });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
