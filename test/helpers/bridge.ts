@@ -43,6 +43,26 @@ export interface BridgeOptions {
   store?: Omit<MemoryStoreOptions, 'now'>;
 }
 
+/** Writes the CONFIG_FILE that registers the public client and the signed-userinfo client; returns its path. */
+export function writeClientsFile(dir: string): string {
+  const configFile = join(dir, 'clients.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      clients: [
+        { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
+        {
+          client_id: jwtUserinfoClient.clientId,
+          client_secret: jwtUserinfoClient.clientSecret,
+          redirect_uris: [jwtUserinfoClient.redirectUri],
+          userinfo_signed_response_alg: 'ES256',
+        },
+      ],
+    }),
+  );
+  return configFile;
+}
+
 /** The settings of a bridge at `issuer` in front of the fake Kakao at `kakaoUrl`, with the confidential client. */
 export function bridgeEnv(issuer: string, kakaoUrl: string): Record<string, string> {
   return {
@@ -78,21 +98,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
   const issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
   kakao.addApp({ clientId: kakaoApp.clientId, clientSecret: kakaoApp.clientSecret, redirectUris: [`${issuer}/callback/kakao`] });
   const dir = t.testdir();
-  const configFile = join(dir, 'clients.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      clients: [
-        { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
-        {
-          client_id: jwtUserinfoClient.clientId,
-          client_secret: jwtUserinfoClient.clientSecret,
-          redirect_uris: [jwtUserinfoClient.redirectUri],
-          userinfo_signed_response_alg: 'ES256',
-        },
-      ],
-    }),
-  );
+  const configFile = writeClientsFile(dir);
   const config = loadConfig({
     ...bridgeEnv(issuer, kakao.url),
     DATA_DIR: join(dir, 'data'),

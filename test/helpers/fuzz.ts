@@ -3,7 +3,6 @@
  * app.inject(), no sockets on the bridge side), arbitraries for hostile HTTP input, and the
  * properties every response must keep whatever it was sent.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -15,7 +14,7 @@ import { KeySet } from '../../src/keys.js';
 import { createLogger } from '../../src/logging.js';
 import { Records } from '../../src/oidc/records.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { bridgeEnv, confidential, jwtUserinfoClient, publicClient, type TapLike } from './bridge.js';
+import { bridgeEnv, confidential, jwtUserinfoClient, publicClient, writeClientsFile, type TapLike } from './bridge.js';
 
 // ---- the app under test -------------------------------------------------------------------------
 
@@ -39,21 +38,7 @@ export const registeredRedirectUris = [confidential.redirectUri, publicClient.re
 /** The bridge as test/helpers/bridge.ts builds it, but not listening. `kakaoUrl` defaults to a closed port. */
 export async function buildFuzzApp(t: TapLike, options: { kakaoUrl?: string } = {}): Promise<FuzzApp> {
   const dir = t.testdir();
-  const configFile = join(dir, 'clients.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      clients: [
-        { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
-        {
-          client_id: jwtUserinfoClient.clientId,
-          client_secret: jwtUserinfoClient.clientSecret,
-          redirect_uris: [jwtUserinfoClient.redirectUri],
-          userinfo_signed_response_alg: 'ES256',
-        },
-      ],
-    }),
-  );
+  const configFile = writeClientsFile(dir);
   const kakaoUrl = options.kakaoUrl ?? 'http://127.0.0.1:9';
   const config = loadConfig({
     ...bridgeEnv(fuzzIssuer, kakaoUrl),
