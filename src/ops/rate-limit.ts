@@ -11,6 +11,8 @@ const windowMs = 60_000;
 const redisPrefix = 'kob:rate:';
 /** A rate-limit call that gets no answer within this lets the request through (the limiter fails open). */
 const redisCommandTimeoutMs = 250;
+/** How long startup waits for the limiter's Redis connection; without it requests are simply not counted. */
+const redisStartupWaitMs = 2000;
 
 type Endpoint = keyof RateLimits;
 
@@ -34,6 +36,10 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   if (config.redisUrl !== undefined) {
     redis = rateLimitRedis(config.redisUrl);
     const client = redis;
+    // Counting starts with the first request: give the connection a moment before listening (the store waits longer).
+    app.addHook('onReady', async () => {
+      await readyWithin(client, redisStartupWaitMs);
+    });
     app.addHook('onClose', () => {
       client.disconnect();
     });
@@ -149,6 +155,19 @@ function rateLimitRedis(url: string): Redis {
   // The store reports Redis outages; here an error only means "not counted".
   client.on('error', () => undefined);
   return client;
+}
+
+function readyWithin(client: Redis, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
 }
 
 /** One fixed window per key: INCR, and PEXPIRE on the first hit. Atomic, so replicas share counts. */
