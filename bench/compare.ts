@@ -19,6 +19,7 @@ import { Client } from './lib/http.js';
 import { freePort, pinSelf } from './lib/procs.js';
 import { bridgeLogins, bridgeRow, type Context, type Settings } from './lib/sections.js';
 import { median } from './lib/stats.js';
+import { runScript } from './lib/script.js';
 
 const repository = fileURLToPath(new URL('..', import.meta.url));
 const rows = (process.argv[2] ?? 'bridge.token').split(',');
@@ -113,10 +114,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:compare: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runScript('bench:compare', main);

@@ -19,6 +19,7 @@ import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
 import { freePort, pinSelf } from './lib/procs.js';
+import { runScript } from './lib/script.js';
 
 const repository = fileURLToPath(new URL('..', import.meta.url));
 const [flow = 'token', secondsArg = '5'] = process.argv.slice(2);
@@ -248,10 +249,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:profile: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runScript('bench:profile', main);

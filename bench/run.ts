@@ -23,6 +23,7 @@ import { markdown, spliceInto, targets } from './lib/report.js';
 import type { Machine, Results } from './lib/results.js';
 import { anchor, bridgeEndpoints, ceilings, coldStart, logins, memoryStart, type Context, type Settings } from './lib/sections.js';
 import { canPin, freePort, pinSelf } from './lib/procs.js';
+import { runScript } from './lib/script.js';
 
 const repository = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -137,10 +138,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runScript('bench', main);
