@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createHash, createPrivateKey, sign as signWithKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { SigningAlg } from './config.js';
 import { FileKeyStorage, type KeyStorage } from './key-storage.js';
 
@@ -15,6 +15,10 @@ interface SigningKey {
   alg: SigningAlg;
   activatesAt: number;
   privateKey: CryptoKey;
+  /** The same key for node:crypto, which signs on the libuv thread pool. */
+  keyObject: KeyObject;
+  /** base64url of the protected header, per typ. */
+  headers: Map<string, string>;
   publicJwk: JWK;
 }
 
@@ -86,7 +90,21 @@ export class KeySet {
   async sign(payload: JWTPayload, alg: SigningAlg, typ = 'JWT'): Promise<string> {
     const key = this.signers.get(alg) ?? this.activeKey(alg);
     if (key === undefined) throw new Error(`no signing key for ${alg}`);
-    return new SignJWT(payload).setProtectedHeader({ alg, kid: key.kid, typ }).sign(key.privateKey);
+    let header = key.headers.get(typ);
+    if (header === undefined) {
+      header = Buffer.from(JSON.stringify({ alg, kid: key.kid, typ })).toString('base64url');
+      key.headers.set(typ, header);
+    }
+    // node:crypto rather than jose's WebCrypto path: the signature runs on the thread pool, not
+    // the event loop, without jose's copy of the payload. @see RFC 7515 §5.1, RFC 7518 §3.3–3.4
+    const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    const signature = await new Promise<Buffer>((resolve, reject) => {
+      signWithKey('sha256', Buffer.from(input), alg === 'ES256' ? { key: key.keyObject, dsaEncoding: 'ieee-p1363' } : key.keyObject, (error, result) => {
+        if (error === null) resolve(result);
+        else reject(error);
+      });
+    });
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   /** Re-reads the storage (another replica may have rotated) and rotates when a key is due. */
@@ -232,5 +250,6 @@ async function importSigningKey(stored: StoredKey): Promise<SigningKey> {
   const publicJwk: JWK = Object.fromEntries(
     Object.entries({ kty, n, e, crv, x, y, kid, alg, use: 'sig' }).filter(([, value]) => value !== undefined),
   );
-  return { kid, alg, activatesAt: activation(stored), privateKey, publicJwk };
+  const keyObject = createPrivateKey({ key: jwk, format: 'jwk' });
+  return { kid, alg, activatesAt: activation(stored), privateKey, keyObject, headers: new Map(), publicJwk };
 }

@@ -1,24 +1,23 @@
 import { pino, type Logger } from 'pino';
 
 /**
- * Never logged, wherever they appear in a logged object: credentials, codes, tokens, cookies.
- * Request URLs are logged by path only (query strings of /authorize and /callback carry codes).
+ * Never logged: credentials and cookies in headers. Other log calls name their fields (reason,
+ * client, page, error, err), never a token or a code; request URLs are logged by path only
+ * (query strings of /authorize and /callback carry codes). Explicit paths only: wildcards
+ * (`*.code`) make pino walk every logged object and every request's child logger, ~8 µs a
+ * request (a fifth of a discovery request's CPU), and `*.code` also blanked `err.code`.
  */
-const redactPaths = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.code',
-  '*.access_token',
-  '*.id_token',
-  '*.client_secret',
-  '*.client_assertion',
-  '*.code_verifier',
-  '*.password',
-];
+const redactPaths = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
+/**
+ * Lines go to stdout asynchronously (lines written while a write is in flight go out together;
+ * pino flushes on exit): a synchronous write per line cost ~13 % of a discovery request's CPU.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'kakao-oidc-bridge' } }, destination);
+  return pino(
+    { level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'kakao-oidc-bridge' } },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
 }
 
 /** The path of a request URL, without its query string. */

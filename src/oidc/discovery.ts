@@ -36,6 +36,8 @@ export function discoveryDocument(context: ProviderContext): Record<string, unkn
 export function registerDiscovery(app: FastifyInstance, context: ProviderContext): void {
   const discoveryJson = JSON.stringify(discoveryDocument(context));
   const publicHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' };
-  app.get('/.well-known/openid-configuration', (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
-  app.get('/jwks', (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
+  // Public documents fetched by every relying party: no access-log line each (errors still log).
+  const quiet = { logLevel: 'warn' } as const;
+  app.get('/.well-known/openid-configuration', quiet, (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
+  app.get('/jwks', quiet, (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
 }
