@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
 import { defaultMaxEntries } from './store/memory.js';
 
 export type SigningAlg = 'RS256' | 'ES256';
@@ -231,6 +231,8 @@ function loadConfigFile(path: string): ConfigFile {
   } catch (error) {
     throw new ConfigError('CONFIG_FILE', `cannot read ${path} as JSON: ${(error as Error).message}`);
   }
+  // The validator is loaded only when there is a config file to check (require(esm) is synchronous).
+  const { Value } = createRequire(import.meta.url)('typebox/value') as typeof import('typebox/value');
   const [first] = Value.Errors(ConfigFileSchema, parsed);
   if (first !== undefined) {
     throw new ConfigError(`CONFIG_FILE ${first.instancePath || '/'}`, first.message);

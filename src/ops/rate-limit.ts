@@ -1,10 +1,10 @@
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore, type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import type { Config, RateLimits } from '../config.js';
 import { ErrorPage, OAuthError } from '../errors.js';
-import { reconnectDelay } from '../store/redis.js';
+import { reconnectDelay } from '../store/reconnect.js';
 
 const windowMs = 60_000;
 /** Counters live next to the store's keys (`kob:`), apart from them. */
@@ -34,7 +34,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
 
   let redis: Redis | undefined;
   if (config.redisUrl !== undefined) {
-    redis = rateLimitRedis(config.redisUrl);
+    redis = rateLimitRedis((await import('ioredis')).Redis, config.redisUrl);
     const client = redis;
     // Counting starts with the first request: give the connection a moment before listening (the store waits longer).
     app.addHook('onReady', async () => {
@@ -143,8 +143,8 @@ export function tokenClientId(request: Pick<FastifyRequest, 'body' | 'headers'>)
 }
 
 /** The store's Redis options (src/store/redis.ts), with a shorter deadline: a slow limiter must not slow logins. */
-function rateLimitRedis(url: string): Redis {
-  const client = new Redis(url, {
+function rateLimitRedis(RedisClient: typeof Redis, url: string): Redis {
+  const client = new RedisClient(url, {
     enableOfflineQueue: false,
     commandTimeout: redisCommandTimeoutMs,
     maxRetriesPerRequest: 0,

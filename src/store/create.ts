@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { MemoryStore } from './memory.js';
-import { RedisStore, type StoreLogger } from './redis.js';
+import type { StoreLogger } from './redis.js';
 import type { Store } from './store.js';
 
 /** How long startup waits for a first Redis connection before going on without one. */
@@ -16,6 +16,8 @@ const redisStartupWaitMs = 3000;
  */
 export async function createStore(config: Config, logger?: StoreLogger): Promise<Store> {
   if (config.redisUrl === undefined) return new MemoryStore({ maxEntries: config.memoryStoreMaxEntries });
+  // ioredis (a few dozen modules) is loaded only when there is a Redis to talk to: a faster start otherwise.
+  const { RedisStore } = await import('./redis.js');
   const store = new RedisStore(config.redisUrl, logger === undefined ? {} : { logger });
   await store.waitUntilReady(redisStartupWaitMs);
   return store;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { reconnectDelay } from './reconnect.js';
 import { StoreUnavailable, type Store } from './store.js';
 
 /** Where the store reports that Redis went away or came back (pino's logger fits). */
@@ -15,14 +16,6 @@ export interface RedisStoreOptions {
   /** Longest wait between two reconnection attempts. Default 2000 ms. */
   maxReconnectDelayMs?: number;
   logger?: StoreLogger;
-}
-
-/**
- * Reconnects forever: 100 ms, 200 ms, 400 ms … capped, so the store recovers by itself soon
- * after Redis returns, without hammering it while it is away.
- */
-export function reconnectDelay(attempt: number, capMs: number): number {
-  return Math.min(100 * 2 ** Math.min(Math.max(attempt - 1, 0), 16), capMs);
 }
 
 /** Redis takes whole, positive seconds (`SET … EX 0` or `EX 1.5` is an error). */

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
-import { RedisStore, reconnectDelay } from '../../src/store/redis.js';
+import { reconnectDelay } from '../../src/store/reconnect.js';
+import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailable, type Store } from '../../src/store/store.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { storeContract } from './store-contract.js';
