@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -42,11 +42,14 @@ const bodyLimitBytes = 64 * 1024;
 /** The bridge as a Fastify instance that is not listening yet: tests inject into it or listen on port 0. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  // Request ids only correlate log lines: a counter, tagged per process so that replicas' ids differ.
+  const processTag = randomBytes(4).toString('hex');
+  let requestCount = 0;
   const app = Fastify({
     loggerInstance: logger,
     // The default request log prints the full URL, query string included (codes, states): one line per request is logged below instead.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
+    genReqId: () => `${processTag}-${(++requestCount).toString(36)}`,
     bodyLimit: bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
     // Client IP and protocol only (logs); URLs never derive from forwarded headers. @see src/ops/proxy.ts
@@ -81,7 +84,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Only form bodies: the token and userinfo endpoints take application/x-www-form-urlencoded. @see RFC 6749 §4.1.3
   app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody, { bodyLimit: bodyLimitBytes });
-  await app.register(fastifyCookie, { secret: deps.cookieSecret });
+  // Parsed only where a route reads it (src/oidc/browser-binding.ts), not on every request.
+  await app.register(fastifyCookie, { secret: deps.cookieSecret, hook: false });
   // Before any route exists: its onRoute hook puts the limits on /authorize, /callback and /token.
   await registerRateLimits(app, config);
   registerDrain(app);

@@ -33,7 +33,7 @@ export class BrowserBinding {
   }
 
   read(request: FastifyRequest): string | undefined {
-    const raw = request.cookies[this.name];
+    const raw = request.server.parseCookie(request.headers.cookie ?? '')[this.name];
     if (raw === undefined) return undefined;
     const unsigned = request.unsignCookie(raw);
     return unsigned.valid ? unsigned.value : undefined;

@@ -36,8 +36,14 @@ export function discoveryDocument(context: ProviderContext): Record<string, unkn
 export function registerDiscovery(app: FastifyInstance, context: ProviderContext): void {
   const discoveryJson = JSON.stringify(discoveryDocument(context));
   const publicHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' };
-  // Public documents fetched by every relying party: no access-log line each (errors still log).
-  const quiet = { logLevel: 'warn' } as const;
-  app.get('/.well-known/openid-configuration', quiet, (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
-  app.get('/jwks', quiet, (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
+  // Public documents fetched by every relying party: no access-log line each, and one logger at
+  // warn for all their requests rather than a child per request (warnings go out without reqId).
+  void app.register((quiet) => {
+    const level = ['error', 'fatal', 'silent'].includes(quiet.log.level) ? quiet.log.level : 'warn';
+    const quietLogger = quiet.log.child({ route: 'public' }, { level });
+    quiet.setChildLoggerFactory(() => quietLogger);
+    quiet.get('/.well-known/openid-configuration', (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
+    quiet.get('/jwks', (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
+    return Promise.resolve();
+  });
 }

@@ -40,3 +40,19 @@ t.test('writes one JSON line per request with a request id, and never a code, to
     t.notMatch(String(entry.path), /\?/, 'path without query string');
   }
 });
+
+t.test('logs no line for discovery and JWKS (fetched by every relying party), and distinct request ids for the rest', async (t) => {
+  const bridge = await startBridge(t);
+  for (let index = 0; index < 3; index++) {
+    await (await fetch(`${bridge.issuer}/.well-known/openid-configuration`)).arrayBuffer();
+    await (await fetch(`${bridge.issuer}/jwks`)).arrayBuffer();
+  }
+  await (await fetch(`${bridge.issuer}/healthz`)).arrayBuffer();
+  await (await fetch(`${bridge.issuer}/no-such-endpoint`)).arrayBuffer();
+  const requests = bridge.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+  t.same(
+    requests.map((entry) => entry.path),
+    ['/healthz', '/no-such-endpoint'],
+  );
+  t.equal(new Set(requests.map((entry) => entry.reqId)).size, 2);
+});
