@@ -28,13 +28,11 @@ import { KakaoConnector } from './upstream/kakao.js';
 export interface AppDeps {
   store: Store;
   keys: KeySet;
-  /** Signs the browser-binding cookie and seals access tokens; shared by every replica. */
+  /** Signs the browser-binding cookie; shared by every replica. */
   cookieSecret: string;
   /** Default: a KakaoConnector per configured connector. */
   connectors?: ReadonlyMap<string, Connector>;
   logger?: FastifyBaseLogger;
-  /** Milliseconds since the epoch (default Date.now): what token lifetimes are judged by. */
-  clock?: () => number;
 }
 
 const bodyLimitBytes = 64 * 1024;
@@ -67,11 +65,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     issuer,
     clients: new Map(config.clients.map((client) => [client.clientId, client])),
     connectors,
-    records: new Records(deps.store, deps.cookieSecret),
+    records: new Records(deps.store),
     keys: deps.keys,
     binding: new BrowserBinding(issuer),
     metrics,
-    now: () => Math.floor((deps.clock ?? Date.now)() / 1000),
     endpoints: {
       authorization: `${issuer}/authorize`,
       token: `${issuer}/token`,

@@ -79,7 +79,7 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
           scopes: login.scopes,
           subject: identity.subject,
           claims: identity.claims,
-          authTime: context.now(),
+          authTime: Math.floor(Date.now() / 1000),
         },
         context.config.codeTtl,
       ).catch(storeFailureRedirect({ redirectUri: login.redirectUri, state: login.state }));

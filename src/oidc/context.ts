@@ -15,8 +15,6 @@ export interface ProviderContext {
   keys: KeySet;
   binding: BrowserBinding;
   metrics: ProviderMetrics;
-  /** Seconds since the epoch. */
-  now: () => number;
   endpoints: {
     authorization: string;
     token: string;

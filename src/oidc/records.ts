@@ -1,6 +1,5 @@
 import type { PutOptions, Store } from '../store/store.js';
 import type { UserClaims } from '../upstream/connector.js';
-import { SealedTokens } from './access-tokens.js';
 import { seal, unseal } from './sealed.js';
 import { tokenHash } from './secrets.js';
 
@@ -48,17 +47,9 @@ export interface AccessTokenRecord {
   expiresAt: number;
 }
 
-/** Typed access to the records the provider keeps in the store, and to the ones access tokens carry. */
+/** Typed access to the records the provider keeps in the store. */
 export class Records {
-  private readonly accessTokens: SealedTokens;
-
-  /** `secret` is the bridge's own (COOKIE_SECRET): every replica must have the same. */
-  constructor(
-    private readonly store: Store,
-    secret: string,
-  ) {
-    this.accessTokens = new SealedTokens(secret, 'access-token');
-  }
+  constructor(private readonly store: Store) {}
 
   putLogin(id: string, login: PendingLogin, ttl: number): Promise<void> {
     // A full store drops the oldest pending logins first: an abandoned one costs nothing, a live one is started again.
@@ -87,31 +78,25 @@ export class Records {
     return this.store.take(`code:${tokenHash(code)}`).then(parse<IssuedCode>);
   }
 
-  /** Remembers which access token a redeemed code bought, until it expires, so a replay can revoke it. @see RFC 6749 §4.1.2 */
-  markCodeRedeemed(code: string, accessToken: string, expiresAt: number, now: number): Promise<void> {
-    return this.store.put(`redeemed:${tokenHash(code)}`, `${expiresAt} ${tokenHash(accessToken)}`, expiresAt - now);
+  /** Remembers which access token a redeemed code bought, so a replay can revoke it. @see RFC 6749 §4.1.2 */
+  markCodeRedeemed(code: string, accessToken: string, ttl: number): Promise<void> {
+    return this.store.put(`redeemed:${tokenHash(code)}`, tokenHash(accessToken), ttl);
   }
 
-  /** On a replayed code: revokes the access token it bought, for as long as it lives; false when the code was never redeemed. */
-  async revokeRedeemedCode(code: string, now: number): Promise<boolean> {
-    const redeemed = await this.store.take(`redeemed:${tokenHash(code)}`);
-    if (redeemed === undefined) return false;
-    const [expiresAt = '', accessTokenHash = ''] = redeemed.split(' ');
-    const lifetime = Number(expiresAt) - now;
-    if (lifetime > 0) await this.store.put(`revoked:${accessTokenHash}`, '1', lifetime);
+  /** On a replayed code: revokes the access token it bought; false when the code was never redeemed. */
+  async revokeRedeemedCode(code: string): Promise<boolean> {
+    const accessTokenHash = await this.store.take(`redeemed:${tokenHash(code)}`);
+    if (accessTokenHash === undefined) return false;
+    await this.store.delete(`access:${accessTokenHash}`);
     return true;
   }
 
-  /** The token carries the record (sealed): the store keeps nothing for it until it is revoked. */
-  issueAccessToken(record: AccessTokenRecord): string {
-    return this.accessTokens.seal(JSON.stringify(record));
+  putAccessToken(token: string, record: AccessTokenRecord, ttl: number): Promise<void> {
+    return this.store.put(`access:${tokenHash(token)}`, JSON.stringify(record), ttl);
   }
 
-  /** The record a live, unrevoked token carries; undefined for any other string. */
-  async getAccessToken(token: string, now: number): Promise<AccessTokenRecord | undefined> {
-    const record = parse<AccessTokenRecord>(this.accessTokens.open(token));
-    if (record === undefined || record.expiresAt <= now) return undefined;
-    return (await this.store.get(`revoked:${tokenHash(token)}`)) === undefined ? record : undefined;
+  getAccessToken(token: string): Promise<AccessTokenRecord | undefined> {
+    return this.store.get(`access:${tokenHash(token)}`).then(parse<AccessTokenRecord>);
   }
 
   /** Records a client assertion's jti; false when it was seen before. @see RFC 7523 §3 (7) */

@@ -8,6 +8,7 @@ import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { verifyS256 } from './pkce.js';
 import type { IssuedCode } from './records.js';
+import { randomToken } from './secrets.js';
 
 const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 
@@ -59,25 +60,24 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
     if (body.grant_type !== 'authorization_code') throw new UnsupportedGrantType('only grant_type=authorization_code is supported');
     if (body.code === undefined) throw new InvalidRequest('code is required');
 
-    const now = context.now();
     const issued = await context.records.takeCode(body.code);
     if (issued === undefined) {
-      if (await context.records.revokeRedeemedCode(body.code, now)) {
+      if (await context.records.revokeRedeemedCode(body.code)) {
         request.log.warn({ client: client.clientId }, 'authorization code replayed: the access token it bought is revoked');
       }
       throw new InvalidGrant('the code is invalid, expired or already used');
     }
     checkCodeBinding(issued, client.clientId, body);
 
+    const accessToken = randomToken();
+    const now = Math.floor(Date.now() / 1000);
     const { accessTokenTtl, idTokenTtl } = client;
-    const accessToken = context.records.issueAccessToken({
-      clientId: client.clientId,
-      subject: issued.subject,
-      scopes: issued.scopes,
-      claims: issued.claims,
-      expiresAt: now + accessTokenTtl,
-    });
-    await context.records.markCodeRedeemed(body.code, accessToken, now + accessTokenTtl, now);
+    await context.records.markCodeRedeemed(body.code, accessToken, accessTokenTtl);
+    await context.records.putAccessToken(
+      accessToken,
+      { clientId: client.clientId, subject: issued.subject, scopes: issued.scopes, claims: issued.claims, expiresAt: now + accessTokenTtl },
+      accessTokenTtl,
+    );
     const response: TokenResponse = {
       access_token: accessToken,
       token_type: 'Bearer',

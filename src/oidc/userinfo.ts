@@ -6,11 +6,8 @@ import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { noStore } from './token.js';
 
-/** Access tokens carry their sealed record (src/oidc/access-tokens.ts): as long as a header may be. */
-const maxAccessTokenLength = 16 * 1024;
-
 const UserinfoBody = Type.Object(
-  { access_token: Type.Optional(Type.String({ maxLength: maxAccessTokenLength })) },
+  { access_token: Type.Optional(Type.String({ maxLength: 256 })) },
   { additionalProperties: Type.String({ maxLength: 4096 }) },
 );
 
@@ -55,9 +52,9 @@ function acceptQualities(accept: string): Map<string, number> {
 export function registerUserinfo(app: FastifyInstance, context: ProviderContext): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = bearerToken(request);
-    const now = context.now();
-    const record = await context.records.getAccessToken(token, now);
-    if (record === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
+    const record = await context.records.getAccessToken(token);
+    const now = Math.floor(Date.now() / 1000);
+    if (record === undefined || record.expiresAt <= now) throw new InvalidToken('the access token is invalid, expired or revoked');
     const client = context.clients.get(record.clientId);
     const claims = { sub: record.subject, ...claimsForScopes(record.claims, record.scopes) };
     reply.headers(noStore);

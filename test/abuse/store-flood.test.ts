@@ -55,12 +55,10 @@ t.test('a login in flight while the flood runs completes: its pending entry is a
 });
 
 t.test('a store full of issued codes and tokens refuses new logins with temporarily_unavailable rather than dropping one', async (t) => {
-  // Each redeemed login leaves one entry that may not be evicted while its access token lives: the
-  // replay marker of its code (the token itself is sealed, not stored). Its completed-callback
-  // record is evictable and makes way for the next login.
+  // Each redeemed login leaves two entries that may not be evicted: the access token and the replay marker of its code.
   const bridge = await startBridge(t, { store: { maxEntries: 10 }, env: { RATE_LIMIT_AUTHORIZE: '0' } });
   const tokens = [];
-  for (let index = 0; index < 10; index++) tokens.push(await loginForTokens(bridge));
+  for (let index = 0; index < 5; index++) tokens.push(await loginForTokens(bridge));
   t.equal(bridge.store.size, 10);
   const refused = await fetch(authorizeUrl(bridge, { state: 'refused-state' }), { redirect: 'manual' });
   t.equal(refused.status, 302);
@@ -79,11 +77,11 @@ t.test('a store full of issued codes and tokens refuses new logins with temporar
 t.test('abandoned logins expire after LOGIN_TTL and their memory is reclaimed', async (t) => {
   const bridge = await startBridge(t, { store: { sweepIntervalMs: 20 }, env: { RATE_LIMIT_AUTHORIZE: '0', LOGIN_TTL: '60' } });
   const tokens = await loginForTokens(bridge);
-  // What a completed login leaves once its code's lifetime is over: the code's replay marker (the access token is sealed, not stored).
+  // What a completed login leaves once its code's lifetime is over: the access token and the code's replay marker.
   bridge.advanceClock(bridge.config.codeTtl);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const baseline = bridge.store.size;
-  t.equal(baseline, 1);
+  t.equal(baseline, 2);
   const abandoned = await fetch(authorizeUrl(bridge), { redirect: 'manual' });
   const kakaoState = new URL(abandoned.headers.get('location') ?? '').searchParams.get('state');
   await flood(bridge, 999);

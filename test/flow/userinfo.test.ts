@@ -134,24 +134,3 @@ t.test('answers JSON to a client that lists application/jwt no higher than JSON'
   const preferred = await getUserinfo(bridge, tokens.access_token, { accept: 'application/jwt, application/json;q=0.5' });
   t.match(preferred.headers.get('content-type'), /^application\/jwt/);
 });
-
-t.test('access tokens carry their record: the store keeps none, a restart with the same secret keeps them valid, another secret refuses them', async (t) => {
-  const secret = 'the-same-bridge-secret-0123456789abcdef';
-  const first = await startBridge(t, { env: { COOKIE_SECRET: secret }, store: { sweepIntervalMs: 20 } });
-  const tokens = await loginForTokens(first);
-  // Past the code's lifetime only the code's replay marker is left (it names the token by hash).
-  first.advanceClock(first.config.codeTtl);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  t.equal(first.store.size, 1, 'one entry left for a completed login: the replay marker');
-  t.equal(tokens.access_token.length > 100, true, 'the token is the sealed record');
-
-  const restarted = await startBridge(t, { env: { COOKIE_SECRET: secret } });
-  const response = await getUserinfo(restarted, tokens.access_token);
-  t.equal(response.status, 200, 'valid at a bridge with an empty store and the same secret');
-  t.equal(((await response.json()) as { sub: string }).sub, defaultFakeUser.id);
-
-  const other = await startBridge(t, { env: { COOKIE_SECRET: 'another-bridge-secret-0123456789abcdef' } });
-  const refused = await getUserinfo(other, tokens.access_token);
-  t.equal(refused.status, 401);
-  t.match(challenge(refused), /error="invalid_token"/);
-});

@@ -106,8 +106,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     ...options.env,
   });
   let offset = 0;
-  const clock = () => Date.now() + offset * 1000;
-  const store = new MemoryStore({ ...options.store, now: clock });
+  const store = new MemoryStore({ ...options.store, now: () => Date.now() + offset * 1000 });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -116,7 +115,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     },
   });
   const keys = await KeySet.load(config.dataDir, requiredAlgs(config));
-  const app = await buildApp(config, { store, keys, cookieSecret: await cookieSecretFor(config), logger: createLogger(config.logLevel, sink), clock });
+  const app = await buildApp(config, { store, keys, cookieSecret: await cookieSecretFor(config), logger: createLogger(config.logLevel, sink) });
   t.teardown(async () => {
     await app.close();
     await store.close();
