@@ -13,14 +13,16 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'bridge.token': { ceiling: 'ceiling.sign', anchor: 'anchor.token' },
   'bridge.userinfo': { ceiling: 'ceiling.verify', anchor: 'anchor.userinfo' },
   'bridge.userinfo-jwt': { ceiling: 'ceiling.sign', anchor: 'anchor.userinfo' },
-  'login.memory': { ceiling: 'ceiling.sign', anchor: 'anchor.login' },
-  'login.redis': { ceiling: 'ceiling.sign', anchor: 'anchor.login' },
+  'login.memory': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
+  'login.redis': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
+  'ceiling.login': { anchor: 'anchor.login' },
 };
 
 const shortNames: Record<string, string> = {
   'ceiling.static': 'static',
   'ceiling.sign': 'sign',
   'ceiling.verify': 'verify',
+  'ceiling.login': 'login ceiling',
   'anchor.discovery': 'discovery',
   'anchor.jwks': 'JWKS',
   'anchor.token': '/token',
@@ -65,6 +67,8 @@ const fmtRatio = (value: number) => `${value.toFixed(2)}×`;
 const perCpu = (rate: number, cpu: number) => (cpu > 0 ? fmtRate(rate / cpu) : '—');
 const fmtCores = (cores: readonly number[]) => (cores.length < 2 ? '—' : cores.slice(0, 2).map((core) => Math.round(core * 100)).join(' / '));
 
+const runsCell = (medianMs: number, runs: readonly number[]) => `${medianMs.toFixed(0)} ms (${runs.map((ms) => ms.toFixed(0)).join(', ')})`;
+
 function ratioCell(table: Map<string, Rate>, id: string, other: string | undefined): string {
   const value = ratio(table, id, other);
   if (value === undefined || other === undefined) return '—';
@@ -83,7 +87,15 @@ function loginLine(table: Map<string, Rate>, row: LoginRow): string {
   if (row.error !== undefined) return `| ${row.label} | ${row.error.replace(/\|/g, '/')} | | | | | | | |`;
   const note = row.note === undefined ? '' : ` ⚠ ${row.note}`;
   const pacedCell = row.pacedP99 === undefined ? '—' : `${fmtMs(row.pacedP50 ?? 0)} / ${fmtMs(row.pacedP99)} at ${fmtRate(row.pacedRate ?? 0)}/s`;
-  return `| ${row.label}${note} | ${fmtRate(row.rate)} | ${fmtMs(row.p50)} / ${fmtMs(row.p99)} | ${pacedCell} | ${fmtPct(row.cpu)} | ${fmtCores(row.cores)} | ${perCpu(row.rate, row.cpu)} | ${ratioCell(table, row.id, compare.anchor)} |`;
+  return `| ${row.label}${note} | ${fmtRate(row.rate)} | ${fmtMs(row.p50)} / ${fmtMs(row.p99)} | ${pacedCell} | ${fmtPct(row.cpu)} | ${fmtCores(row.cores)} | ${perCpu(row.rate, row.cpu)} | ${ratioCell(table, row.id, compare.ceiling)} | ${ratioCell(table, row.id, compare.anchor)} |`;
+}
+
+/** What the 1.5× login target asks of the bridge, measured against what no bridge can beat. */
+function loginBound(table: Map<string, Rate>): string {
+  const bound = ratio(table, 'ceiling.login', 'anchor.login');
+  if (bound === undefined) return 'The login ceiling or oidc-provider’s login was not measured.';
+  const needed = 1.5 / bound.judged;
+  return `The login ceiling (bare Fastify doing only a login’s unavoidable work: four responses, two Kakao calls through a keep-alive pool, one RS256 signature; no store, no checks, no logs) runs at **${fmtRatio(bound.judged)}** oidc-provider’s authorize → code → token${bound.bothSaturated ? '' : ' (per CPU-second)'}: a bridge at 1.5× oidc-provider would have to run at **${fmtRatio(needed)}** of that ceiling.`;
 }
 
 export function targets(results: Results): Target[] {
@@ -137,7 +149,13 @@ export function targets(results: Results): Target[] {
     met: coldOk ? cold.keysExistMs < 500 : undefined,
   });
   list.push({
-    name: 'cold start < 500 ms (first start: generates the RS256 key)',
+    name: 'cold start < 500 ms (first start of the image: generates the RS256 key, code cache shipped)',
+    measured: coldOk ? `${cold.imageFirstStartMs.toFixed(0)} ms` : 'not measured',
+    required: '< 500 ms',
+    met: coldOk ? cold.imageFirstStartMs < 500 : undefined,
+  });
+  list.push({
+    name: 'cold start < 500 ms (first start of a fresh build: generates the key, empty code cache)',
     measured: coldOk ? `${cold.firstStartMs.toFixed(0)} ms` : 'not measured',
     required: '< 500 ms',
     met: coldOk ? cold.firstStartMs < 500 : undefined,
@@ -169,9 +187,11 @@ export function markdown(results: Results): string {
     '',
     'Logins per second with ' + String(results.settings.loginConcurrency) + ' browsers at once (closed loop); latency added by the server under test per login (the bridge: /authorize + /callback with its two calls to the instant fake Kakao + /token + /userinfo), at saturation and at a paced half of that rate.',
     '',
-    '| flow | logins/s | p50 / p99 ms (saturated) | p50 / p99 ms (half load) | server CPU | cores 0 / 1 busy % | logins per CPU-s | ÷ oidc-provider |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| flow | logins/s | p50 / p99 ms (saturated) | p50 / p99 ms (half load) | server CPU | cores 0 / 1 busy % | logins per CPU-s | ÷ ceiling | ÷ oidc-provider |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
     ...results.logins.map((row) => loginLine(table, row)),
+    '',
+    loginBound(table),
     '',
   );
   const memory = results.memory;
@@ -194,10 +214,10 @@ export function markdown(results: Results): string {
     lines.push(`Not measured${cold?.error === undefined ? '' : `: ${cold.error}`}.`, '');
   } else {
     lines.push(
-      '| | restart (keys in DATA_DIR) | first start (generates the RS256 key) |',
-      '|---|---:|---:|',
-      `| wall time (runs) | ${cold.keysExistMs.toFixed(0)} ms (${cold.runs.keysExist.map((ms) => ms.toFixed(0)).join(', ')}) | ${cold.firstStartMs.toFixed(0)} ms (${cold.runs.firstStart.map((ms) => ms.toFixed(0)).join(', ')}) |`,
-      `| CPU time of the bridge | ${cold.keysExistCpuMs.toFixed(0)} ms | ${cold.firstStartCpuMs.toFixed(0)} ms |`,
+      '| | restart (keys in DATA_DIR, code cache filled) | first start of the image (generates the RS256 key; code cache shipped) | first start of a fresh build (generates the key; empty code cache) |',
+      '|---|---:|---:|---:|',
+      `| wall time (runs) | ${runsCell(cold.keysExistMs, cold.runs.keysExist)} | ${runsCell(cold.imageFirstStartMs, cold.runs.imageFirstStart)} | ${runsCell(cold.firstStartMs, cold.runs.firstStart)} |`,
+      `| CPU time of the bridge | ${cold.keysExistCpuMs.toFixed(0)} ms | ${cold.imageFirstStartCpuMs.toFixed(0)} ms | ${cold.firstStartCpuMs.toFixed(0)} ms |`,
       '',
     );
   }

@@ -51,12 +51,15 @@ export interface MemoryResult {
 export interface ColdStartResult {
   /** Median ms from spawn to the first discovery 200, with the keys already in DATA_DIR. */
   keysExistMs: number;
-  /** The same for a first start, which generates the RS256 key. */
+  /** A first start in the image: it generates the RS256 key; V8's code cache is there (the image ships it). */
+  imageFirstStartMs: number;
+  /** A first start from a fresh build: it generates the key and compiles everything (empty code cache). */
   firstStartMs: number;
   /** Median CPU time used by then (user + system, all threads): what contention does not inflate. */
   keysExistCpuMs: number;
+  imageFirstStartCpuMs: number;
   firstStartCpuMs: number;
-  runs: { keysExist: number[]; firstStart: number[] };
+  runs: { keysExist: number[]; imageFirstStart: number[]; firstStart: number[] };
   error?: string;
 }
 

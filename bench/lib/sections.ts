@@ -59,6 +59,7 @@ export interface Context {
 }
 
 const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
+const loginCeilingScript = fileURLToPath(new URL('../servers/login-ceiling.ts', import.meta.url));
 
 function endpointRow(id: string, label: string, result: RowResult, expected: string): EndpointRow {
   const bad = result.runs.filter((run) => run.unexpected > 0 || run.errors > 0);
@@ -254,7 +255,8 @@ async function measureFlow(context: Context, flow: Flow, serverPid: number, with
   for (let run = 0; run < settings.runs; run++) runs.push(await closedLoop(flow, { ...options, seconds: settings.seconds }));
   const saturated = medianRow(runs);
   if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
-  const half = await paced(flow, { rate: saturated.rate / 2, seconds: settings.seconds, maxInFlight: settings.loginConcurrency * 8, serverPid });
+  // Longer than a throughput run: a p99 of a few thousand logins, not of a few hundred.
+  const half = await paced(flow, { rate: saturated.rate / 2, seconds: settings.quick ? settings.seconds : Math.max(settings.seconds, 10), maxInFlight: settings.loginConcurrency * 8, serverPid });
   return { saturated, paced: medianRow([half]) };
 }
 
@@ -309,9 +311,25 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | st
   return { url: `redis://127.0.0.1:${port}`, stop: () => redis.stop() };
 }
 
+/** The same logins against bench/servers/login-ceiling.ts, on the bridge's port (the only redirect URI the fake Kakao accepts). */
+async function ceilingLogins(context: Context): Promise<LoginRow> {
+  const id = 'ceiling.login';
+  const label = 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else';
+  context.log(`  ${label}`);
+  const server = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+  try {
+    const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
+    return loginRow(id, label, await measureFlow(context, flow, server.pid, true));
+  } catch (error) {
+    return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message.slice(0, 300) };
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function logins(context: Context): Promise<LoginRow[]> {
-  context.log('full logins against the bridge');
-  const rows = [await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {})];
+  context.log('full logins: the login ceiling, then the bridge');
+  const rows = [await ceilingLogins(context), await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {})];
   const label = 'bridge · full login, Redis store';
   if (!existsSync(join(context.dist, 'store', 'redis.js'))) {
     rows.push({ id: 'login.redis', label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: 'pending: src/store/redis.ts (RedisStore) is not built yet' });
@@ -422,34 +440,36 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
 export async function coldStart(context: Context): Promise<ColdStartResult> {
   context.log('cold start');
   const { settings } = context;
-  const keysExist: number[] = [];
-  const firstStart: number[] = [];
-  const keysExistCpu: number[] = [];
-  const firstStartCpu: number[] = [];
-  // A restart finds the keys in DATA_DIR and V8's code cache filled by the start before it (as the
-  // image ships it); a first start has neither: it generates the key and compiles everything.
-  const restartEnv = { ...context.bridgeEnv, NODE_COMPILE_CACHE: join(context.workDir, 'compile-cache') };
+  const samples = { keysExist: [] as number[], imageFirstStart: [] as number[], firstStart: [] as number[] };
+  const cpu = { keysExist: [] as number[], imageFirstStart: [] as number[], firstStart: [] as number[] };
+  const timeStart = async (kind: keyof typeof samples, dataDir: string, compileCache: string) => {
+    const bridge = await startBridge({ ...context.bridge, dataDir }, { ...context.bridgeEnv, NODE_COMPILE_CACHE: compileCache });
+    samples[kind].push(bridge.startupMs);
+    cpu[kind].push(bridge.startupCpuMs);
+    await bridge.stop();
+  };
+  // A restart finds the keys in DATA_DIR and V8's code cache filled by the start before it; a
+  // first start in the image finds the code cache the image ships, but no key; a first start
+  // from a fresh build has neither: it generates the key and compiles everything.
+  const warmCache = join(context.workDir, 'compile-cache');
+  const fresh = (prefix: string) => mkdtempSync(join(context.workDir, prefix));
   try {
-    await (await startBridge(context.bridge, restartEnv)).stop();
+    await (await startBridge(context.bridge, { ...context.bridgeEnv, NODE_COMPILE_CACHE: warmCache })).stop();
     for (let run = 0; run < settings.coldStarts; run++) {
-      const warm = await startBridge(context.bridge, restartEnv);
-      keysExist.push(warm.startupMs);
-      keysExistCpu.push(warm.startupCpuMs);
-      await warm.stop();
-      const firstEnv = { ...context.bridgeEnv, NODE_COMPILE_CACHE: mkdtempSync(join(context.workDir, 'first-start-cache-')) };
-      const fresh = await startBridge({ ...context.bridge, dataDir: mkdtempSync(join(context.workDir, 'first-start-')) }, firstEnv);
-      firstStart.push(fresh.startupMs);
-      firstStartCpu.push(fresh.startupCpuMs);
-      await fresh.stop();
+      await timeStart('keysExist', context.bridge.dataDir, warmCache);
+      await timeStart('imageFirstStart', fresh('first-start-'), warmCache);
+      await timeStart('firstStart', fresh('first-start-'), fresh('first-start-cache-'));
     }
   } catch (error) {
-    return { keysExistMs: 0, firstStartMs: 0, keysExistCpuMs: 0, firstStartCpuMs: 0, runs: { keysExist, firstStart }, error: (error as Error).message.slice(0, 300) };
+    return { keysExistMs: 0, imageFirstStartMs: 0, firstStartMs: 0, keysExistCpuMs: 0, imageFirstStartCpuMs: 0, firstStartCpuMs: 0, runs: samples, error: (error as Error).message.slice(0, 300) };
   }
   return {
-    keysExistMs: median(keysExist),
-    firstStartMs: median(firstStart),
-    keysExistCpuMs: median(keysExistCpu),
-    firstStartCpuMs: median(firstStartCpu),
-    runs: { keysExist, firstStart },
+    keysExistMs: median(samples.keysExist),
+    imageFirstStartMs: median(samples.imageFirstStart),
+    firstStartMs: median(samples.firstStart),
+    keysExistCpuMs: median(cpu.keysExist),
+    imageFirstStartCpuMs: median(cpu.imageFirstStart),
+    firstStartCpuMs: median(cpu.firstStart),
+    runs: samples,
   };
 }
