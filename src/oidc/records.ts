@@ -53,7 +53,7 @@ export class Records {
 
   putLogin(id: string, login: PendingLogin, ttl: number): Promise<void> {
     // A full store drops the oldest pending logins first: an abandoned one costs nothing, a live one is started again.
-    return this.store.put(`login:${tokenHash(id)}`, JSON.stringify(login), ttl, evictable);
+    return this.store.put(`login:${tokenHash(id)}`, storedJson(login), ttl, evictable);
   }
 
   takeLogin(id: string): Promise<PendingLogin | undefined> {
@@ -71,7 +71,7 @@ export class Records {
   }
 
   putCode(code: string, issued: IssuedCode, ttl: number): Promise<void> {
-    return this.store.put(`code:${tokenHash(code)}`, JSON.stringify(issued), ttl);
+    return this.store.put(`code:${tokenHash(code)}`, storedJson(issued), ttl);
   }
 
   takeCode(code: string): Promise<IssuedCode | undefined> {
@@ -92,7 +92,7 @@ export class Records {
   }
 
   putAccessToken(token: string, record: AccessTokenRecord, ttl: number): Promise<void> {
-    return this.store.put(`access:${tokenHash(token)}`, JSON.stringify(record), ttl);
+    return this.store.put(`access:${tokenHash(token)}`, storedJson(record), ttl);
   }
 
   getAccessToken(token: string): Promise<AccessTokenRecord | undefined> {
@@ -103,6 +103,20 @@ export class Records {
   rememberAssertion(clientId: string, jti: string, ttl: number): Promise<boolean> {
     return this.store.add(`assertion:${tokenHash(`${clientId}\n${jti}`)}`, '1', ttl);
   }
+}
+
+/**
+ * JSON with every non-ASCII character escaped (`\uXXXX`). A Korean nickname would otherwise make
+ * V8 keep the whole record as a two-byte string: twice the memory for every code and access
+ * token the memory store holds, for a few escaped characters. JSON.parse reads it unchanged.
+ */
+export function storedJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  // eslint-disable-next-line no-control-regex -- the test is "is it all ASCII", control characters included
+  if (/^[\u0000-\u007f]*$/.test(json)) return json;
+  const escaped = json.replace(/[\u0080-\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // replace() keeps its subject's two-byte representation; a round trip through latin1 makes a one-byte string.
+  return Buffer.from(escaped, 'latin1').toString('latin1');
 }
 
 // The store holds only records this module wrote, so the caller names the type it stored.
