@@ -255,9 +255,13 @@ async function measureFlow(context: Context, flow: Flow, serverPid: number, with
   for (let run = 0; run < settings.runs; run++) runs.push(await closedLoop(flow, { ...options, seconds: settings.seconds }));
   const saturated = medianRow(runs);
   if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
-  // Longer than a throughput run: a p99 of a few thousand logins, not of a few hundred.
-  const half = await paced(flow, { rate: saturated.rate / 2, seconds: settings.quick ? settings.seconds : Math.max(settings.seconds, 10), maxInFlight: settings.loginConcurrency * 8, serverPid });
-  return { saturated, paced: medianRow([half]) };
+  // As many paced runs as throughput runs, and their median: one pause of the machine (or of the
+  // load generator) in one run does not make the row's p99.
+  const halves = [];
+  for (let run = 0; run < settings.runs; run++) {
+    halves.push(await paced(flow, { rate: saturated.rate / 2, seconds: settings.seconds, maxInFlight: settings.loginConcurrency * 8, serverPid }));
+  }
+  return { saturated, paced: medianRow(halves) };
 }
 
 function loginRow(id: string, label: string, measured: MeasuredFlow): LoginRow {

@@ -1,8 +1,23 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+
+const tokenBytes = 32;
+/**
+ * CSPRNG output fetched 4 KiB at a time, each byte handed out once: one `randomBytes(32)` per
+ * token costs ~2–5 µs of call overhead, a slice of the pool ~0.1 µs (node's own randomUUID
+ * buffers the same way).
+ */
+const pool = Buffer.alloc(128 * tokenBytes);
+let poolOffset = pool.length;
 
 /** A random, unguessable token (256 bits), URL-safe. @see RFC 6749 §10.10 */
 export function randomToken(): string {
-  return randomBytes(32).toString('base64url');
+  if (poolOffset + tokenBytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const token = pool.toString('base64url', poolOffset, poolOffset + tokenBytes);
+  poolOffset += tokenBytes;
+  return token;
 }
 
 /** Store keys hold a hash of codes and tokens, never the values a client could present. */
