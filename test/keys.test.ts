@@ -132,6 +132,16 @@ t.test('refuses a stored key without a kid', async (t) => {
   await t.rejects(KeySet.load(dir, ['ES256']), /no kid/);
 });
 
+t.test('refuses a stored key whose alg names another kind of key (an RSA key labelled ES256)', async (t) => {
+  const dir = t.testdir();
+  await KeySet.load(dir, ['RS256']);
+  const path = join(dir, 'signing-keys.json');
+  const stored = JSON.parse(await readFile(path, 'utf8')) as { keys: { jwk: JWK }[] };
+  stored.keys[0]!.jwk.alg = 'ES256';
+  await writeFile(path, JSON.stringify(stored));
+  await t.rejects(KeySet.load(dir, ['RS256']), /is not an ES256 key/);
+});
+
 t.test('atHash is the base64url of the left half of the SHA-256 of the access token (OIDC Core §3.1.3.6)', async (t) => {
   for (const accessToken of ['jHkWEdUXMU1BwAsC4vtUsZwnuFY8y6-k9vGm1dW8r3aX', 'a', 'Ωmega-토큰']) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)));
