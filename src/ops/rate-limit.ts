@@ -34,7 +34,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
 
   let redis: Redis | undefined;
   if (config.redisUrl !== undefined) {
-    redis = rateLimitRedis((await import('ioredis')).Redis, config.redisUrl);
+    redis = await rateLimitRedis(config.redisUrl);
     const client = redis;
     // Counting starts with the first request: give the connection a moment before listening (the store waits longer).
     app.addHook('onReady', async () => {
@@ -142,8 +142,12 @@ export function tokenClientId(request: Pick<FastifyRequest, 'body' | 'headers'>)
   return undefined;
 }
 
-/** The store's Redis options (src/store/redis.ts), with a shorter deadline: a slow limiter must not slow logins. */
-function rateLimitRedis(RedisClient: typeof Redis, url: string): Redis {
+/**
+ * The store's Redis options (src/store/redis.ts), with a shorter deadline: a slow limiter must not
+ * slow logins. ioredis is loaded here, only where a Redis is configured.
+ */
+async function rateLimitRedis(url: string): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis');
   const client = new RedisClient(url, {
     enableOfflineQueue: false,
     commandTimeout: redisCommandTimeoutMs,
