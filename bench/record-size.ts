@@ -3,7 +3,7 @@
  * heap, measured after full garbage collections: the access-token record, the code's replay
  * marker and the completed-callback record, written by the bridge's own Records class for the
  * benchmark user. Also the same access-token records serialised by plain JSON.stringify, which
- * a Korean nickname turns into two-byte strings. Needs `node --expose-gc` (the script sets it).
+ * a Korean nickname turns into two-byte strings. Needs `node --expose-gc` (the npm script passes it).
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

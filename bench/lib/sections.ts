@@ -151,7 +151,7 @@ export async function anchor(context: Context): Promise<AnchorResults> {
       const result = await measureFlow(context, flow, server.pid, false);
       login = loginRow('anchor.login', 'oidc-provider · authorize → code → token (session exists)', result);
     } catch (error) {
-      login = { id: 'anchor.login', label: 'oidc-provider · authorize → code → token', rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message };
+      login = unmeasuredLogins('anchor.login', 'oidc-provider · authorize → code → token', (error as Error).message);
     }
     return { rows, login };
   } finally {
@@ -264,6 +264,11 @@ async function measureFlow(context: Context, flow: Flow, serverPid: number, with
   return { saturated, paced: medianRow(halves) };
 }
 
+/** A login row that could not be measured, and why. */
+function unmeasuredLogins(id: string, label: string, error: string): LoginRow {
+  return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error };
+}
+
 function loginRow(id: string, label: string, measured: MeasuredFlow): LoginRow {
   const { saturated, paced: half } = measured;
   const failures = saturated.failures + (half?.failures ?? 0);
@@ -290,7 +295,7 @@ export async function bridgeLogins(context: Context, id: string, label: string, 
       return loginRow(id, label, await measureFlow(context, flow, bridge.pid, true));
     });
   } catch (error) {
-    return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message.slice(0, 300) };
+    return unmeasuredLogins(id, label, (error as Error).message.slice(0, 300));
   }
 }
 
@@ -325,7 +330,7 @@ async function ceilingLogins(context: Context): Promise<LoginRow> {
     const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
     return loginRow(id, label, await measureFlow(context, flow, server.pid, true));
   } catch (error) {
-    return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: (error as Error).message.slice(0, 300) };
+    return unmeasuredLogins(id, label, (error as Error).message.slice(0, 300));
   } finally {
     await server.stop();
   }
@@ -336,12 +341,12 @@ export async function logins(context: Context): Promise<LoginRow[]> {
   const rows = [await ceilingLogins(context), await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {})];
   const label = 'bridge · full login, Redis store';
   if (!existsSync(join(context.dist, 'store', 'redis.js'))) {
-    rows.push({ id: 'login.redis', label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: 'pending: src/store/redis.ts (RedisStore) is not built yet' });
+    rows.push(unmeasuredLogins('login.redis', label, 'pending: src/store/redis.ts (RedisStore) is not built yet'));
     return rows;
   }
   const redis = await startRedis();
   if (typeof redis === 'string') {
-    rows.push({ id: 'login.redis', label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error: `pending: ${redis}` });
+    rows.push(unmeasuredLogins('login.redis', label, `pending: ${redis}`));
     return rows;
   }
   try {
