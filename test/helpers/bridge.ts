@@ -43,23 +43,21 @@ export interface BridgeOptions {
   store?: Omit<MemoryStoreOptions, 'now'>;
 }
 
+/** The CONFIG_FILE entries of the public client and the signed-userinfo client. */
+export const configFileClients = [
+  { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
+  {
+    client_id: jwtUserinfoClient.clientId,
+    client_secret: jwtUserinfoClient.clientSecret,
+    redirect_uris: [jwtUserinfoClient.redirectUri],
+    userinfo_signed_response_alg: 'ES256',
+  },
+];
+
 /** Writes the CONFIG_FILE that registers the public client and the signed-userinfo client; returns its path. */
 export function writeClientsFile(dir: string): string {
   const configFile = join(dir, 'clients.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      clients: [
-        { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
-        {
-          client_id: jwtUserinfoClient.clientId,
-          client_secret: jwtUserinfoClient.clientSecret,
-          redirect_uris: [jwtUserinfoClient.redirectUri],
-          userinfo_signed_response_alg: 'ES256',
-        },
-      ],
-    }),
-  );
+  writeFileSync(configFile, JSON.stringify({ clients: configFileClients }));
   return configFile;
 }
 

@@ -12,8 +12,8 @@ export interface AuthorizeInput {
   extra?: Record<string, string>;
 }
 
-export function authorizeUrl(bridge: TestBridge, input: AuthorizeInput = {}): string {
-  const url = new URL(`${bridge.issuer}/authorize`);
+/** The query of an authorization request: the confidential client's, with `input` over it. */
+export function authorizeQuery(input: AuthorizeInput = {}): URLSearchParams {
   const params: Record<string, string | undefined> = {
     client_id: input.clientId ?? confidential.clientId,
     redirect_uri: input.redirectUri ?? confidential.redirectUri,
@@ -24,7 +24,14 @@ export function authorizeUrl(bridge: TestBridge, input: AuthorizeInput = {}): st
     ...(input.codeChallenge === undefined ? {} : { code_challenge: input.codeChallenge, code_challenge_method: 'S256' }),
     ...input.extra,
   };
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, value);
+  return query;
+}
+
+export function authorizeUrl(bridge: TestBridge, input: AuthorizeInput = {}): string {
+  const url = new URL(`${bridge.issuer}/authorize`);
+  url.search = authorizeQuery(input).toString();
   return url.href;
 }
 

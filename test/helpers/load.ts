@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { confidential, type TapLike } from './bridge.js';
+import { authorizeQuery } from './flow.js';
 
 const mainModule = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -201,15 +202,7 @@ export class Jar {
 }
 
 export function authorizePath(state: string, nonce = 'n'): string {
-  const params = new URLSearchParams({
-    client_id: confidential.clientId,
-    redirect_uri: confidential.redirectUri,
-    response_type: 'code',
-    scope: 'openid profile email',
-    state,
-    nonce,
-  });
-  return `/authorize?${params.toString()}`;
+  return `/authorize?${authorizeQuery({ state, nonce }).toString()}`;
 }
 
 export function tokenForm(code: string): string {

@@ -9,7 +9,7 @@ import { startFakeKakao, type FakeKakao } from '../../src/demo/fake-kakao.js';
 import { createLogger } from '../../src/logging.js';
 import { bridgeEnv, confidential, freePort, kakaoApp, type TapLike } from './bridge.js';
 import { Browser } from './browser.js';
-import type { TokenSet } from './flow.js';
+import { authorizeQuery, type TokenSet } from './flow.js';
 
 export interface Replica {
   app: FastifyInstance;
@@ -114,16 +114,7 @@ export interface Login {
 /** The browser leg up to the relying party's redirect_uri (authorize → Kakao → callback); returns the code. */
 export async function codeAcross(issuer: string, route: Route, browser = new Browser(), state = randomBytes(8).toString('hex'), nonce = 'n'): Promise<string> {
   const authorize = new URL(`${issuer}/authorize`);
-  for (const [name, value] of Object.entries({
-    client_id: confidential.clientId,
-    redirect_uri: confidential.redirectUri,
-    response_type: 'code',
-    scope: 'openid profile email',
-    state,
-    nonce,
-  })) {
-    authorize.searchParams.set(name, value);
-  }
+  authorize.search = authorizeQuery({ state, nonce }).toString();
   let next = route('authorize', authorize.href);
   for (let hop = 0; hop < 10; hop++) {
     const response = await browser.get(next);

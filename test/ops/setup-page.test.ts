@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupPageHtml } from '../../src/ops/setup-page.js';
-import { confidential, jwtUserinfoClient, kakaoApp, publicClient, startBridge } from '../helpers/bridge.js';
+import { configFileClients, confidential, jwtUserinfoClient, kakaoApp, publicClient, startBridge } from '../helpers/bridge.js';
 
 const cookieSecret = 'cookie-secret-that-must-never-be-shown-0123456789';
 const bizSecret = 'biz-kakao-secret-never-shown';
@@ -24,13 +24,7 @@ function configFile(extraClients: Record<string, unknown>[] = []): string {
     JSON.stringify({
       connectors: [{ id: 'kakao-biz', client_id: 'biz-rest-key', client_secret: bizSecret, scopes: ['profile_nickname', 'account_email'] }],
       clients: [
-        { client_id: publicClient.clientId, redirect_uris: [publicClient.redirectUri] },
-        {
-          client_id: jwtUserinfoClient.clientId,
-          client_secret: jwtUserinfoClient.clientSecret,
-          redirect_uris: [jwtUserinfoClient.redirectUri],
-          userinfo_signed_response_alg: 'ES256',
-        },
+        ...configFileClients,
         { client_id: 'multi', client_secret: multiSecret, redirect_uris: ['https://logto.example.com/callback/abc123'] },
         ...extraClients,
       ],
