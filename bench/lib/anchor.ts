@@ -1,9 +1,9 @@
 /** The oidc-provider anchor: started on the server core, codes created before the load, logins driven like the bridge's. */
 import { fileURLToPath } from 'node:url';
 import { CookieJar, type Client } from './http.js';
-import { relyingParty, scope } from './fixtures.js';
+import { relyingParty } from './fixtures.js';
 import { serverCore, spawnBenchServer, type Spawned } from './procs.js';
-import { tokenForm, tokenHeaders } from './bridge.js';
+import { authorizationQuery, tokenForm, tokenHeaders } from './bridge.js';
 
 const anchorScript = fileURLToPath(new URL('../servers/oidc-provider.ts', import.meta.url));
 
@@ -17,23 +17,9 @@ export async function createAnchorCodes(client: Client, origin: string, count: n
   return JSON.parse(response.body) as string[];
 }
 
-let counter = 0;
-
-function authPath(): string {
-  const n = (counter++).toString(36);
-  return `/auth?${new URLSearchParams({
-    client_id: relyingParty.clientId,
-    redirect_uri: relyingParty.redirectUri,
-    response_type: 'code',
-    scope,
-    state: `rp-state-${n}`,
-    nonce: `rp-nonce-${n}`,
-  }).toString()}`;
-}
-
 /** /auth, through the instant interaction when there is no session yet, to the code for the relying party. */
 export async function anchorAuthorize(client: Client, origin: string, jar: CookieJar): Promise<string> {
-  let url = origin + authPath();
+  let url = `${origin}/auth?${authorizationQuery()}`;
   for (let hop = 0; hop < 6; hop++) {
     const response = await client.send(url, { headers: jar.header() });
     jar.store(response.setCookies);

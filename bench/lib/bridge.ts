@@ -85,17 +85,21 @@ export async function waitForDiscovery(origin: string, started: number, timeoutM
 
 let loginCounter = 0;
 
-export function authorizePath(): string {
+/** An authorization request's query for the benchmark's relying party, with a fresh state and nonce each time. */
+export function authorizationQuery(): string {
   const n = (loginCounter++).toString(36);
-  const params = new URLSearchParams({
+  return new URLSearchParams({
     client_id: relyingParty.clientId,
     redirect_uri: relyingParty.redirectUri,
     response_type: 'code',
     scope,
     state: `rp-state-${n}`,
     nonce: `rp-nonce-${n}`,
-  });
-  return `/authorize?${params.toString()}`;
+  }).toString();
+}
+
+export function authorizePath(): string {
+  return `/authorize?${authorizationQuery()}`;
 }
 
 export const tokenHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
