@@ -4,6 +4,13 @@ import { tokenEndpointAuthMethods } from './client-auth.js';
 import { supportedClaims, supportedScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: no access-log line for this route (src/app.ts). */
+    accessLog?: boolean;
+  }
+}
+
 /** @see OIDC Discovery §3 */
 export function discoveryDocument(context: ProviderContext): Record<string, unknown> {
   const { issuer, endpoints } = context;
@@ -42,8 +49,8 @@ export function registerDiscovery(app: FastifyInstance, context: ProviderContext
     const level = ['error', 'fatal', 'silent'].includes(quiet.log.level) ? quiet.log.level : 'warn';
     const quietLogger = quiet.log.child({ route: 'public' }, { level });
     quiet.setChildLoggerFactory(() => quietLogger);
-    quiet.get('/.well-known/openid-configuration', (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
-    quiet.get('/jwks', (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
+    quiet.get('/.well-known/openid-configuration', { config: { accessLog: false } }, (_request, reply) => reply.headers(publicHeaders).send(discoveryJson));
+    quiet.get('/jwks', { config: { accessLog: false } }, (_request, reply) => reply.headers(publicHeaders).send(context.keys.jwksJson));
     return Promise.resolve();
   });
 }
