@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { securityHeaders } from './http/security-headers.js';
 import { UpstreamClient } from './http/upstream-client.js';
 import type { KeySet } from './keys.js';
 import { createLogger, pathOf } from './logging.js';
@@ -88,7 +89,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   registerDrain(app);
 
   app.addHook('onRequest', (_request, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    reply.headers(securityHeaders);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

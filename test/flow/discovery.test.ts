@@ -42,6 +42,37 @@ t.test('publishes public keys only, each with kid, alg and use', async (t) => {
   }
 });
 
+t.test('serves discovery and JWKS as cacheable, CORS-open JSON, and answers HEAD with the same headers and no body', async (t) => {
+  const bridge = await startBridge(t);
+  for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+    const get = await fetch(`${bridge.issuer}${path}`);
+    const body = await get.text();
+    t.equal(get.status, 200, path);
+    t.equal(get.headers.get('content-type'), 'application/json; charset=utf-8', path);
+    t.equal(get.headers.get('cache-control'), 'public, max-age=300', path);
+    t.equal(get.headers.get('access-control-allow-origin'), '*', path);
+    t.equal(get.headers.get('content-length'), String(Buffer.byteLength(body)), path);
+    t.doesNotThrow(() => JSON.parse(body) as unknown, path);
+    const head = await fetch(`${bridge.issuer}${path}`, { method: 'HEAD' });
+    t.equal(head.status, 200, `HEAD ${path}`);
+    t.equal(head.headers.get('content-length'), get.headers.get('content-length'), `HEAD ${path}`);
+    t.equal(head.headers.get('x-content-type-options'), 'nosniff', `HEAD ${path}`);
+    t.equal(await head.text(), '', `HEAD ${path}`);
+  }
+});
+
+t.test('serves the new JWKS, with its own length, once the keys rotate', async (t) => {
+  const bridge = await startBridge(t);
+  const before = await (await fetch(`${bridge.issuer}/jwks`)).text();
+  await bridge.keys.rotate();
+  const response = await fetch(`${bridge.issuer}/jwks`);
+  const after = await response.text();
+  t.equal(after, bridge.keys.jwksJson);
+  t.not(after, before);
+  t.equal(response.headers.get('content-length'), String(Buffer.byteLength(after)));
+  t.equal((JSON.parse(after) as { keys: unknown[] }).keys.length, (JSON.parse(before) as { keys: unknown[] }).keys.length + 2, 'a new RS256 and ES256 key beside the old ones');
+});
+
 t.test('honours a path in PUBLIC_URL, at that path and at the root', async (t) => {
   const bridge = await startBridge(t, { issuerPath: '/kakao' });
   const atPath = (await (await fetch(`${bridge.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;

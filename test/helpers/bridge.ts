@@ -29,6 +29,7 @@ export interface TestBridge {
   issuer: string;
   kakao: FakeKakao;
   store: MemoryStore;
+  keys: KeySet;
   /** Seconds added to the store's clock (expire codes and tokens without waiting). */
   advanceClock(seconds: number): void;
   /** Every log line the bridge wrote. */
@@ -125,6 +126,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     issuer,
     kakao,
     store,
+    keys,
     logs,
     advanceClock: (seconds) => {
       offset += seconds;

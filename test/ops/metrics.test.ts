@@ -87,6 +87,15 @@ t.test('labels requests by route pattern, never by the URL a client sent', async
   for (const route of routes) t.ok(route === 'unmatched' || route?.startsWith('/'), `route label ${String(route)}`);
 });
 
+t.test('times discovery and JWKS like every other route (their responses bypass Fastify\'s send)', async (t) => {
+  const before = await scrape(bridge);
+  for (const path of ['/.well-known/openid-configuration', '/jwks', '/jwks']) await (await fetch(`${bridge.issuer}${path}`)).text();
+  const after = await scrape(bridge);
+  const count = (text: string, route: string) => sample(text, m('http_request_duration_seconds_count'), { method: 'GET', route, status_class: '2xx' });
+  t.equal(count(after, '/.well-known/openid-configuration') - count(before, '/.well-known/openid-configuration'), 1);
+  t.equal(count(after, '/jwks') - count(before, '/jwks'), 2);
+});
+
 t.test('serves the Prometheus text format with the default process metrics', async (t) => {
   const response = await fetch(`${bridge.issuer}/metrics`);
   t.equal(response.status, 200);
