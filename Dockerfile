@@ -11,12 +11,13 @@
 # nothing else (no npm cache, no sources, no dev tooling; the `node` npm package, a dev
 # dependency that pins Node for the npm scripts, is not in it).
 
-# ---- build: dev dependencies + tsc ----------------------------------------------------------
+# ---- build: dev dependencies, tsc, then esbuild (scripts/bundle.mjs) ------------------------
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -42,11 +43,11 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 # V8's code cache, filled here once: compiling the JavaScript is most of a start's CPU time, and
-# the image's files never change. Loading the Redis store's modules, then starting without
-# configuration (the bridge loads everything else, then exits 2 naming the missing variable),
+# the image's files never change. Loading ioredis (the Redis store's client), then starting
+# without configuration (the bridge loads its bundle, then exits 2 naming the missing variable),
 # writes it. Read-only at run time; node loads what it finds and writes nothing.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
-RUN node -e "import('./dist/store/redis.js')" \
+RUN node -e "import('ioredis')" \
  && { node dist/main.js > /dev/null 2>&1; test $? -eq 2; } \
  && test -n "$(ls -A /app/.compile-cache)"
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
