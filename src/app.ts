@@ -38,6 +38,13 @@ export interface AppDeps {
 
 const bodyLimitBytes = 64 * 1024;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the access-log hook below skips this route (public documents, src/oidc/discovery.ts). */
+    accessLog?: boolean;
+  }
+}
+
 /** The bridge as a Fastify instance that is not listening yet: tests inject into it or listen on port 0. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);

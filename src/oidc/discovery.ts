@@ -5,13 +5,6 @@ import { tokenEndpointAuthMethods } from './client-auth.js';
 import { supportedClaims, supportedScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** false: no access-log line for this route (src/app.ts). */
-    accessLog?: boolean;
-  }
-}
-
 /** @see OIDC Discovery §3 */
 export function discoveryDocument(context: ProviderContext): Record<string, unknown> {
   const { issuer, endpoints } = context;
