@@ -19,6 +19,7 @@ const endpointRows = [
   'anchor.jwks',
   'anchor.token',
   'anchor.userinfo',
+  'ceiling.static-paired',
   'bridge.discovery',
   'bridge.jwks',
   'bridge.authorize',

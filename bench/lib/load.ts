@@ -136,21 +136,37 @@ export interface RowSpec extends Omit<LoadSpec, 'request' | 'amount'> {
 
 /** Warm-up, then `runs` measured runs; the medians of each figure. */
 export async function loadRow(spec: RowSpec): Promise<RowResult> {
-  let previous: RunResult | undefined;
-  const runOnce = async (seconds: number) => {
-    const prepared = spec.prepare === undefined ? { request: spec.request ?? { path: '/' } } : await spec.prepare(seconds, previous);
-    previous = await loadOnce({ ...spec, seconds, request: prepared.request, ...(prepared.amount === undefined ? {} : { amount: prepared.amount }) });
-    return previous;
+  const [result] = await loadRowsAlternating([spec]);
+  if (result === undefined) throw new Error('no row measured');
+  return result;
+}
+
+/**
+ * Several rows in alternate runs (A B C A B C …), each warmed up first: a drift of a shared
+ * machine over the minutes of a section falls on every row alike, so their ratios hold.
+ */
+export async function loadRowsAlternating(specs: RowSpec[]): Promise<RowResult[]> {
+  const previous: (RunResult | undefined)[] = specs.map(() => undefined);
+  const runOnce = async (index: number, seconds: number) => {
+    const spec = specs[index];
+    if (spec === undefined) throw new Error(`no row ${index}`);
+    const prepared = spec.prepare === undefined ? { request: spec.request ?? { path: '/' } } : await spec.prepare(seconds, previous[index]);
+    const result = await loadOnce({ ...spec, seconds, request: prepared.request, ...(prepared.amount === undefined ? {} : { amount: prepared.amount }) });
+    previous[index] = result;
+    return result;
   };
-  if (spec.warmupSeconds > 0) await runOnce(spec.warmupSeconds);
-  const runs: RunResult[] = [];
-  for (let run = 0; run < spec.runs; run++) runs.push(await runOnce(spec.seconds));
-  return {
-    rps: median(runs.map((run) => run.rps)),
-    p50: median(runs.map((run) => run.p50)),
-    p99: median(runs.map((run) => run.p99)),
-    cpu: median(runs.map((run) => run.cpu)),
-    cores: [0, 1].map((core) => median(runs.map((run) => run.cores[core] ?? 0))),
-    runs,
-  };
+  for (const [index, spec] of specs.entries()) if (spec.warmupSeconds > 0) await runOnce(index, spec.warmupSeconds);
+  const runs: RunResult[][] = specs.map(() => []);
+  const rounds = Math.max(...specs.map((spec) => spec.runs));
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, spec] of specs.entries()) if (round < spec.runs) runs[index]?.push(await runOnce(index, spec.seconds));
+  }
+  return runs.map((rowRuns) => ({
+    rps: median(rowRuns.map((run) => run.rps)),
+    p50: median(rowRuns.map((run) => run.p50)),
+    p99: median(rowRuns.map((run) => run.p99)),
+    cpu: median(rowRuns.map((run) => run.cpu)),
+    cores: [0, 1].map((core) => median(rowRuns.map((run) => run.cores[core] ?? 0))),
+    runs: rowRuns,
+  }));
 }

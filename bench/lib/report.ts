@@ -7,8 +7,8 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'anchor.jwks': { ceiling: 'ceiling.static' },
   'anchor.token': { ceiling: 'ceiling.sign' },
   'anchor.userinfo': { ceiling: 'ceiling.verify' },
-  'bridge.discovery': { ceiling: 'ceiling.static', anchor: 'anchor.discovery' },
-  'bridge.jwks': { ceiling: 'ceiling.static', anchor: 'anchor.jwks' },
+  'bridge.discovery': { ceiling: 'ceiling.static-paired', anchor: 'anchor.discovery' },
+  'bridge.jwks': { ceiling: 'ceiling.static-paired', anchor: 'anchor.jwks' },
   'bridge.authorize': { ceiling: 'ceiling.static' },
   'bridge.token': { ceiling: 'ceiling.sign', anchor: 'anchor.token' },
   'bridge.userinfo': { ceiling: 'ceiling.verify', anchor: 'anchor.userinfo' },
@@ -20,6 +20,7 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
 
 const shortNames: Record<string, string> = {
   'ceiling.static': 'static',
+  'ceiling.static-paired': 'static (alternating)',
   'ceiling.sign': 'sign',
   'ceiling.verify': 'verify',
   'ceiling.login': 'login ceiling',
@@ -119,8 +120,8 @@ export function targets(results: Results): Target[] {
   ratioTarget('/userinfo ≥ 70 % of the verify ceiling', 'bridge.userinfo', 'ceiling.verify', 0.7);
   ratioTarget('/token ≥ 80 % of the sign ceiling (RS256)', 'bridge.token', 'ceiling.sign', 0.8);
   ratioTarget('/token ≥ 1.5× oidc-provider /token (RS256)', 'bridge.token', 'anchor.token', 1.5);
-  ratioTarget('discovery ≥ 80 % of the static-JSON ceiling', 'bridge.discovery', 'ceiling.static', 0.8);
-  ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling', 'bridge.jwks', 'ceiling.static', 0.8);
+  ratioTarget('discovery ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.discovery', 'ceiling.static-paired', 0.8);
+  ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.jwks', 'ceiling.static-paired', 0.8);
   ratioTarget('full login, memory store ≥ 1.5× oidc-provider authorize → code → token', 'login.memory', 'anchor.login', 1.5);
   ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5);
   for (const row of results.logins.filter((login) => login.id.startsWith('login.'))) {

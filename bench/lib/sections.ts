@@ -19,7 +19,7 @@ import {
   type StartedBridge,
 } from './bridge.js';
 import { Client, type CookieJar } from './http.js';
-import { loadRow, type LoadRequest, type LoadSpec, type RowResult, type RunResult } from './load.js';
+import { loadRow, loadRowsAlternating, type LoadRequest, type LoadSpec, type RowResult, type RowSpec, type RunResult } from './load.js';
 import { closedLoop, medianRow, paced, type Flow, type FlowRow } from './logins.js';
 import { freePort, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
 import type { ColdStartResult, EndpointRow, LoginRow, MemoryResult } from './results.js';
@@ -81,21 +81,26 @@ function sequence(requests: LoadRequest[]): () => LoadRequest | undefined {
   return () => requests[next++];
 }
 
-async function row(context: Context, id: string, label: string, expected: number, server: Spawned, origin: string, spec: { request?: LoadRequest; prepare?: (seconds: number, previous: RunResult | undefined) => Promise<{ request: LoadSpec['request']; amount?: number }> }): Promise<EndpointRow> {
+type RowRequests = { request?: LoadRequest; prepare?: (seconds: number, previous: RunResult | undefined) => Promise<{ request: LoadSpec['request']; amount?: number }> };
+
+function rowSpec(context: Context, expected: number, server: Spawned, origin: string, requests: RowRequests): RowSpec {
   const { settings } = context;
+  return {
+    origin,
+    expectStatus: expected,
+    serverPid: server.pid,
+    connections: settings.connections,
+    seconds: settings.seconds,
+    runs: settings.runs,
+    warmupSeconds: settings.warmupSeconds,
+    ...requests,
+  };
+}
+
+async function row(context: Context, id: string, label: string, expected: number, server: Spawned, origin: string, requests: RowRequests): Promise<EndpointRow> {
   context.log(`  ${label}`);
   try {
-    const result = await loadRow({
-      origin,
-      expectStatus: expected,
-      serverPid: server.pid,
-      connections: settings.connections,
-      seconds: settings.seconds,
-      runs: settings.runs,
-      warmupSeconds: settings.warmupSeconds,
-      ...spec,
-    });
-    return endpointRow(id, label, result, String(expected));
+    return endpointRow(id, label, await loadRow(rowSpec(context, expected, server, origin, requests)), String(expected));
   } catch (error) {
     return failedRow(id, label, error);
   }
@@ -177,12 +182,13 @@ async function accessToken(context: Context, origin: string): Promise<string> {
 }
 
 type BridgeRowMeasure = (context: Context, bridge: StartedBridge) => Promise<EndpointRow>;
+type BridgeRowRequests = (context: Context, bridge: StartedBridge) => Promise<RowRequests>;
 
 /** The bridge's endpoint rows, by id: each measures one endpoint of a running bridge. */
-export const bridgeRows: Record<string, { label: string; measure: BridgeRowMeasure }> = {};
+export const bridgeRows: Record<string, { label: string; expected: number; requests: BridgeRowRequests; measure: BridgeRowMeasure }> = {};
 
-function defineRow(id: string, label: string, expected: number, spec: (context: Context, bridge: StartedBridge) => Promise<Parameters<typeof row>[6]>): void {
-  bridgeRows[id] = { label, measure: async (context, bridge) => row(context, id, label, expected, bridge, bridge.origin, await spec(context, bridge)) };
+function defineRow(id: string, label: string, expected: number, requests: BridgeRowRequests): void {
+  bridgeRows[id] = { label, expected, requests, measure: async (context, bridge) => row(context, id, label, expected, bridge, bridge.origin, await requests(context, bridge)) };
 }
 
 const codeGuess = (settings: Settings) => (settings.quick ? 100 : 800);
@@ -224,12 +230,45 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
   }
 }
 
+/** Measured in alternate runs with a static-JSON ceiling of their own (publicDocumentRows). */
+const publicDocumentIds = ['bridge.discovery', 'bridge.jwks'];
+
+/**
+ * Discovery and JWKS against a static-JSON ceiling measured in alternate runs with them (the
+ * ceiling's bare Fastify idles beside the bridge on the server core while the bridge is
+ * measured, and the other way round). Their target is a ratio to that ceiling, and measured
+ * minutes apart the two moved by ±15 % on a shared host while the gap is a few per cent.
+ */
+async function publicDocumentRows(context: Context, bridge: StartedBridge): Promise<EndpointRow[]> {
+  const ceiling = { id: 'ceiling.static-paired', label: 'ceiling · static JSON, in alternate runs with discovery and JWKS' };
+  const labels = [ceiling, ...publicDocumentIds.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
+  context.log(`  ${labels.map((entry) => entry.label).join(' | ')}`);
+  const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
+  try {
+    const specs = [rowSpec(context, 200, server, server.url, { request: { path: '/static' } })];
+    for (const id of publicDocumentIds) {
+      const definition = bridgeRows[id];
+      if (definition === undefined) throw new Error(`no bridge row ${id}`);
+      specs.push(rowSpec(context, definition.expected, bridge, bridge.origin, await definition.requests(context, bridge)));
+    }
+    const results = await loadRowsAlternating(specs);
+    return labels.map((entry, index) => {
+      const result = results[index];
+      return result === undefined ? failedRow(entry.id, entry.label, new Error('not measured')) : endpointRow(entry.id, entry.label, result, '200');
+    });
+  } catch (error) {
+    return labels.map((entry) => failedRow(entry.id, entry.label, error));
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Each bridge row gets a fresh bridge (memory store), so one row's leftovers do not weigh on the next. */
 export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   outer.log('bridge endpoints (node dist/main.js, memory store)');
   const measureAll = async (context: Context) => {
-    const rows: EndpointRow[] = [];
-    for (const id of Object.keys(bridgeRows)) rows.push(await bridgeRow(context, id));
+    const rows = await withBridge(context, {}, (bridge) => publicDocumentRows(context, bridge));
+    for (const id of Object.keys(bridgeRows)) if (!publicDocumentIds.includes(id)) rows.push(await bridgeRow(context, id));
     return rows;
   };
   if (!outer.settings.quick) return measureAll(outer);
