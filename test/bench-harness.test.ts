@@ -20,6 +20,8 @@ const endpointRows = [
   'anchor.token',
   'anchor.userinfo',
   'ceiling.static-paired',
+  'ceiling.sign-paired',
+  'ceiling.verify-paired',
   'bridge.discovery',
   'bridge.jwks',
   'bridge.authorize',

@@ -10,9 +10,9 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'bridge.discovery': { ceiling: 'ceiling.static-paired', anchor: 'anchor.discovery' },
   'bridge.jwks': { ceiling: 'ceiling.static-paired', anchor: 'anchor.jwks' },
   'bridge.authorize': { ceiling: 'ceiling.static' },
-  'bridge.token': { ceiling: 'ceiling.sign', anchor: 'anchor.token' },
-  'bridge.userinfo': { ceiling: 'ceiling.verify', anchor: 'anchor.userinfo' },
-  'bridge.userinfo-jwt': { ceiling: 'ceiling.sign', anchor: 'anchor.userinfo' },
+  'bridge.token': { ceiling: 'ceiling.sign-paired', anchor: 'anchor.token' },
+  'bridge.userinfo': { ceiling: 'ceiling.verify-paired', anchor: 'anchor.userinfo' },
+  'bridge.userinfo-jwt': { ceiling: 'ceiling.sign-paired', anchor: 'anchor.userinfo' },
   'login.memory': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
   'login.redis': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
   'ceiling.login': { anchor: 'anchor.login' },
@@ -21,6 +21,8 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
 const shortNames: Record<string, string> = {
   'ceiling.static': 'static',
   'ceiling.static-paired': 'static (alternating)',
+  'ceiling.sign-paired': 'sign (alternating)',
+  'ceiling.verify-paired': 'verify (alternating)',
   'ceiling.sign': 'sign',
   'ceiling.verify': 'verify',
   'ceiling.login': 'login ceiling',
@@ -117,8 +119,8 @@ export function targets(results: Results): Target[] {
     });
   };
   ratioTarget('/userinfo ≥ 2× oidc-provider /me', 'bridge.userinfo', 'anchor.userinfo', 2);
-  ratioTarget('/userinfo ≥ 70 % of the verify ceiling', 'bridge.userinfo', 'ceiling.verify', 0.7);
-  ratioTarget('/token ≥ 80 % of the sign ceiling (RS256)', 'bridge.token', 'ceiling.sign', 0.8);
+  ratioTarget('/userinfo ≥ 70 % of the verify ceiling (in alternate runs)', 'bridge.userinfo', 'ceiling.verify-paired', 0.7);
+  ratioTarget('/token ≥ 80 % of the sign ceiling (RS256, in alternate runs)', 'bridge.token', 'ceiling.sign-paired', 0.8);
   ratioTarget('/token ≥ 1.5× oidc-provider /token (RS256)', 'bridge.token', 'anchor.token', 1.5);
   ratioTarget('discovery ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.discovery', 'ceiling.static-paired', 0.8);
   ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.jwks', 'ceiling.static-paired', 0.8);

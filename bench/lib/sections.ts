@@ -230,23 +230,53 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
   }
 }
 
-/** Measured in alternate runs with a static-JSON ceiling of their own (publicDocumentRows). */
-const publicDocumentIds = ['bridge.discovery', 'bridge.jwks'];
+/** A ceiling measured again, in alternate runs with the bridge rows judged against it. */
+interface PairedCeiling {
+  id: string;
+  label: string;
+  /** The ceiling's request, given the ceiling server's URL. */
+  request: (url: string, client: Client) => Promise<LoadRequest>;
+  /** The bridge rows whose targets are ratios to this ceiling. */
+  rows: string[];
+}
+
+const pairedCeilings: PairedCeiling[] = [
+  {
+    id: 'ceiling.static-paired',
+    label: 'ceiling · static JSON, in alternate runs with discovery and JWKS',
+    request: () => Promise.resolve({ path: '/static' }),
+    rows: ['bridge.discovery', 'bridge.jwks'],
+  },
+  {
+    id: 'ceiling.sign-paired',
+    label: 'ceiling · sign (RS256 2048), in alternate runs with /token and /userinfo JWT',
+    request: () => Promise.resolve({ path: '/sign' }),
+    rows: ['bridge.token', 'bridge.userinfo-jwt'],
+  },
+  {
+    id: 'ceiling.verify-paired',
+    label: 'ceiling · verify (RS256 2048), in alternate runs with /userinfo JSON',
+    request: async (url, client) => {
+      const sample = JSON.parse((await client.send(`${url}/sample`)).body) as { jwt: string };
+      return { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } };
+    },
+    rows: ['bridge.userinfo'],
+  },
+];
 
 /**
- * Discovery and JWKS against a static-JSON ceiling measured in alternate runs with them (the
- * ceiling's bare Fastify idles beside the bridge on the server core while the bridge is
- * measured, and the other way round). Their target is a ratio to that ceiling, and measured
- * minutes apart the two moved by ±15 % on a shared host while the gap is a few per cent.
+ * Bridge rows against a ceiling measured in alternate runs with them (the ceiling's bare Fastify
+ * idles beside the bridge on the server core while the bridge is measured, and the other way
+ * round). Their targets are ratios to that ceiling, and measured minutes apart (the ceilings
+ * section, then this one) the two moved by ±15 % on a shared host while a gap is a few per cent.
  */
-async function publicDocumentRows(context: Context, bridge: StartedBridge): Promise<EndpointRow[]> {
-  const ceiling = { id: 'ceiling.static-paired', label: 'ceiling · static JSON, in alternate runs with discovery and JWKS' };
-  const labels = [ceiling, ...publicDocumentIds.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
+async function rowsWithTheirCeiling(context: Context, bridge: StartedBridge, ceiling: PairedCeiling): Promise<EndpointRow[]> {
+  const labels = [{ id: ceiling.id, label: ceiling.label }, ...ceiling.rows.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
   context.log(`  ${labels.map((entry) => entry.label).join(' | ')}`);
   const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
   try {
-    const specs = [rowSpec(context, 200, server, server.url, { request: { path: '/static' } })];
-    for (const id of publicDocumentIds) {
+    const specs = [rowSpec(context, 200, server, server.url, { request: await ceiling.request(server.url, context.client) })];
+    for (const id of ceiling.rows) {
       const definition = bridgeRows[id];
       if (definition === undefined) throw new Error(`no bridge row ${id}`);
       specs.push(rowSpec(context, definition.expected, bridge, bridge.origin, await definition.requests(context, bridge)));
@@ -254,7 +284,7 @@ async function publicDocumentRows(context: Context, bridge: StartedBridge): Prom
     const results = await loadRowsAlternating(specs);
     return labels.map((entry, index) => {
       const result = results[index];
-      return result === undefined ? failedRow(entry.id, entry.label, new Error('not measured')) : endpointRow(entry.id, entry.label, result, '200');
+      return result === undefined ? failedRow(entry.id, entry.label, new Error('not measured')) : endpointRow(entry.id, entry.label, result, String(specs[index]?.expectStatus));
     });
   } catch (error) {
     return labels.map((entry) => failedRow(entry.id, entry.label, error));
@@ -267,8 +297,11 @@ async function publicDocumentRows(context: Context, bridge: StartedBridge): Prom
 export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   outer.log('bridge endpoints (node dist/main.js, memory store)');
   const measureAll = async (context: Context) => {
-    const rows = await withBridge(context, {}, (bridge) => publicDocumentRows(context, bridge));
-    for (const id of Object.keys(bridgeRows)) if (!publicDocumentIds.includes(id)) rows.push(await bridgeRow(context, id));
+    const rows: EndpointRow[] = [];
+    // Each group on a fresh bridge, like the rows measured alone.
+    for (const ceiling of pairedCeilings) rows.push(...(await withBridge(context, {}, (bridge) => rowsWithTheirCeiling(context, bridge, ceiling))));
+    const paired = new Set(pairedCeilings.flatMap((ceiling) => ceiling.rows));
+    for (const id of Object.keys(bridgeRows)) if (!paired.has(id)) rows.push(await bridgeRow(context, id));
     return rows;
   };
   if (!outer.settings.quick) return measureAll(outer);
