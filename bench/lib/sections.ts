@@ -106,17 +106,29 @@ async function row(context: Context, id: string, label: string, expected: number
   }
 }
 
+/** The request each ceiling route of bench/servers/ceiling.ts is measured with, given the server's URL. */
+type CeilingRequest = (url: string, client: Client) => Promise<LoadRequest>;
+
+const ceilingRequests: Record<'static' | 'sign' | 'verify', CeilingRequest> = {
+  static: () => Promise.resolve({ path: '/static' }),
+  sign: () => Promise.resolve({ path: '/sign' }),
+  verify: async (url, client) => {
+    const sample = JSON.parse((await client.send(`${url}/sample`)).body) as { jwt: string };
+    return { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } };
+  },
+};
+
 export async function ceilings(context: Context): Promise<EndpointRow[]> {
   context.log('ceilings (bare Fastify 5)');
   const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
+  const measure = async (id: string, label: string, request: CeilingRequest) =>
+    row(context, id, label, 200, server, server.url, { request: await request(server.url, context.client) });
   try {
-    const rows = [
-      await row(context, 'ceiling.static', 'ceiling · static JSON', 200, server, server.url, { request: { path: '/static' } }),
-      await row(context, 'ceiling.sign', 'ceiling · sign an id_token (RS256 2048)', 200, server, server.url, { request: { path: '/sign' } }),
+    return [
+      await measure('ceiling.static', 'ceiling · static JSON', ceilingRequests.static),
+      await measure('ceiling.sign', 'ceiling · sign an id_token (RS256 2048)', ceilingRequests.sign),
+      await measure('ceiling.verify', 'ceiling · verify a JWT bearer (RS256 2048)', ceilingRequests.verify),
     ];
-    const sample = JSON.parse((await context.client.send(`${server.url}/sample`)).body) as { jwt: string };
-    rows.push(await row(context, 'ceiling.verify', 'ceiling · verify a JWT bearer (RS256 2048)', 200, server, server.url, { request: { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } } }));
-    return rows;
   } finally {
     await server.stop();
   }
@@ -234,8 +246,7 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
 interface PairedCeiling {
   id: string;
   label: string;
-  /** The ceiling's request, given the ceiling server's URL. */
-  request: (url: string, client: Client) => Promise<LoadRequest>;
+  request: CeilingRequest;
   /** The bridge rows whose targets are ratios to this ceiling. */
   rows: string[];
 }
@@ -244,22 +255,19 @@ const pairedCeilings: PairedCeiling[] = [
   {
     id: 'ceiling.static-paired',
     label: 'ceiling · static JSON, in alternate runs with discovery and JWKS',
-    request: () => Promise.resolve({ path: '/static' }),
+    request: ceilingRequests.static,
     rows: ['bridge.discovery', 'bridge.jwks'],
   },
   {
     id: 'ceiling.sign-paired',
     label: 'ceiling · sign (RS256 2048), in alternate runs with /token and /userinfo JWT',
-    request: () => Promise.resolve({ path: '/sign' }),
+    request: ceilingRequests.sign,
     rows: ['bridge.token', 'bridge.userinfo-jwt'],
   },
   {
     id: 'ceiling.verify-paired',
     label: 'ceiling · verify (RS256 2048), in alternate runs with /userinfo JSON',
-    request: async (url, client) => {
-      const sample = JSON.parse((await client.send(`${url}/sample`)).body) as { jwt: string };
-      return { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } };
-    },
+    request: ceilingRequests.verify,
     rows: ['bridge.userinfo'],
   },
 ];
