@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, sign as signWithKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, hash, sign as signWithKey, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import type { SigningAlg } from './config.js';
@@ -221,7 +221,7 @@ export class KeySet {
  * @see OIDC Core §3.1.3.6 (at_hash)
  */
 export function atHash(accessToken: string): string {
-  const digest = createHash('sha256').update(accessToken).digest();
+  const digest = hash('sha256', accessToken, 'buffer');
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 

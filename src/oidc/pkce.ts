@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { safeEqual } from './secrets.js';
 
 /** @see RFC 7636 §4.1: 43 to 128 unreserved characters. */
@@ -16,7 +16,7 @@ export function isS256Challenge(value: string): boolean {
 
 /** @see RFC 7636 §4.2 */
 export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
+  return hash('sha256', verifier, 'base64url');
 }
 
 /** @see RFC 7636 §4.6 */

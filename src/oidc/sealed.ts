@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hash, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
  * AES-256-GCM under a key derived from a secret the store never holds (a login's random state),
@@ -6,7 +6,7 @@ import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBy
  */
 function keyFor(secret: string, purpose: string): KeyObject {
   // A KeyObject, not a Buffer: node:crypto checks a Buffer key through a slow path (~10 µs a call).
-  return createSecretKey(createHash('sha256').update(`${purpose}\n${secret}`).digest());
+  return createSecretKey(hash('sha256', `${purpose}\n${secret}`, 'buffer'));
 }
 
 export function seal(plaintext: string, secret: string, purpose: string): string {
