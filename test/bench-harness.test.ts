@@ -21,6 +21,7 @@ const endpointRows = [
   'anchor.userinfo',
   'ceiling.static-paired',
   'ceiling.sign-paired',
+  'ceiling.token-paired',
   'ceiling.verify-paired',
   'bridge.discovery',
   'bridge.jwks',
@@ -89,6 +90,15 @@ t.test('npm run bench runs every row once at tiny size (BENCH_QUICK=1)', async (
   }
   t.ok((results.memory?.logins ?? 0) > 0, 'the memory section drove logins');
   t.ok((results.memory?.beforeMb ?? 0) > 0 && (results.memory?.afterMb ?? 0) > 0 && (results.memory?.afterTtlMb ?? 0) > 0, 'and read RSS three times');
+  const ceilingMemory = results.memory?.ceiling;
+  t.equal(ceilingMemory?.error, undefined, 'the login ceiling ran the same logins');
+  t.equal(ceilingMemory?.logins, results.memory?.logins, 'as many of them');
+  t.ok((ceilingMemory?.beforeMb ?? 0) > 0 && (ceilingMemory?.peakMb ?? 0) > 0, 'with its RSS read');
+  for (const name of ['/token ≥ 1.5×', 'full login, memory store', 'RSS < 120 MB']) {
+    const target = results.targets.find((candidate) => candidate.name.startsWith(name));
+    t.match(target?.ceiling, /^the (token|login) ceiling.*\d/, `${name}: what the ceiling itself reaches`);
+    t.type(target?.beyondCeiling, 'boolean', `${name}: whether the ceiling itself misses it`);
+  }
   t.ok((results.coldStart?.keysExistMs ?? 0) > 0 && (results.coldStart?.imageFirstStartMs ?? 0) > 0 && (results.coldStart?.firstStartMs ?? 0) > 0, 'cold starts were timed');
   t.ok(results.targets.length >= 13, 'every target is listed');
   t.ok(results.targets.every((target) => target.measured !== 'not measured' || (target.name.includes('Redis') && !redisAvailable())), 'every target has a figure');

@@ -15,6 +15,7 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'bridge.userinfo-jwt': { ceiling: 'ceiling.sign-paired', anchor: 'anchor.userinfo' },
   'login.memory': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
   'login.redis': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
+  'ceiling.token-paired': { anchor: 'anchor.token' },
   'ceiling.login': { anchor: 'anchor.login' },
 };
 
@@ -22,6 +23,7 @@ const shortNames: Record<string, string> = {
   'ceiling.static': 'static',
   'ceiling.static-paired': 'static (alternating)',
   'ceiling.sign-paired': 'sign (alternating)',
+  'ceiling.token-paired': 'token ceiling (alternating)',
   'ceiling.verify-paired': 'verify (alternating)',
   'ceiling.sign': 'sign',
   'ceiling.verify': 'verify',
@@ -104,8 +106,10 @@ function loginBound(table: Map<string, Rate>): string {
 export function targets(results: Results): Target[] {
   const table = rates(results);
   const list: Target[] = [];
-  const ratioTarget = (name: string, id: string, other: string, minimum: number) => {
+  /** `bound`: the ceiling that does only the unavoidable part of `id`'s job, held to the same requirement. */
+  const ratioTarget = (name: string, id: string, other: string, minimum: number, bound?: { id: string; name: string }) => {
     const value = ratio(table, id, other);
+    const reached = bound === undefined ? undefined : ratio(table, bound.id, other);
     list.push({
       name,
       measured:
@@ -115,17 +119,28 @@ export function targets(results: Results): Target[] {
             ? `**${fmtRatio(value.raw)}** req/s (per CPU-s ${fmtRatio(value.perCpu)})`
             : `${fmtRatio(value.raw)} req/s, **${fmtRatio(value.perCpu)}** per CPU-s (judged: a server was below ${fmtPct(saturated)} CPU)`,
       required: `≥ ${fmtRatio(minimum)}`,
+      ...(bound === undefined
+        ? {}
+        : {
+            ceiling:
+              reached === undefined
+                ? `${bound.name}: not measured`
+                : `${bound.name}: ${fmtRatio(reached.judged)}${reached.bothSaturated ? '' : ' per CPU-s'}, so ${fmtRatio(minimum)} is ${fmtRatio(minimum / reached.judged)} of that ceiling`,
+            beyondCeiling: reached === undefined ? undefined : reached.judged < minimum,
+          }),
       met: value === undefined ? undefined : value.judged >= minimum,
     });
   };
+  const tokenCeiling = { id: 'ceiling.token-paired', name: 'the token ceiling' };
+  const loginCeiling = { id: 'ceiling.login', name: 'the login ceiling' };
   ratioTarget('/userinfo ≥ 2× oidc-provider /me', 'bridge.userinfo', 'anchor.userinfo', 2);
   ratioTarget('/userinfo ≥ 70 % of the verify ceiling (in alternate runs)', 'bridge.userinfo', 'ceiling.verify-paired', 0.7);
   ratioTarget('/token ≥ 80 % of the sign ceiling (RS256, in alternate runs)', 'bridge.token', 'ceiling.sign-paired', 0.8);
-  ratioTarget('/token ≥ 1.5× oidc-provider /token (RS256)', 'bridge.token', 'anchor.token', 1.5);
+  ratioTarget('/token ≥ 1.5× oidc-provider /token (RS256)', 'bridge.token', 'anchor.token', 1.5, tokenCeiling);
   ratioTarget('discovery ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.discovery', 'ceiling.static-paired', 0.8);
   ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.jwks', 'ceiling.static-paired', 0.8);
-  ratioTarget('full login, memory store ≥ 1.5× oidc-provider authorize → code → token', 'login.memory', 'anchor.login', 1.5);
-  ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5);
+  ratioTarget('full login, memory store ≥ 1.5× oidc-provider authorize → code → token', 'login.memory', 'anchor.login', 1.5, loginCeiling);
+  ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5, loginCeiling);
   for (const row of results.logins.filter((login) => login.id.startsWith('login.'))) {
     const p99 = row.error === undefined ? row.pacedP99 : undefined;
     list.push({
@@ -137,10 +152,13 @@ export function targets(results: Results): Target[] {
   }
   const memory = results.memory;
   const memoryOk = memory !== undefined && memory.error === undefined;
+  const ceilingMemory = memory?.ceiling?.error === undefined ? memory?.ceiling : undefined;
   list.push({
     name: `RSS < 120 MB after ${memoryOk ? integer.format(memory.logins) : '100,000'} logins (peak during the run)`,
     measured: memoryOk ? `${memory.peakMb.toFixed(0)} MB` : 'not measured',
     required: '< 120 MB',
+    ceiling: ceilingMemory === undefined ? 'the login ceiling: not measured' : `the login ceiling, which keeps nothing: ${ceilingMemory.peakMb.toFixed(0)} MB over the same ${integer.format(ceilingMemory.logins)} logins`,
+    beyondCeiling: ceilingMemory === undefined ? undefined : ceilingMemory.peakMb >= 120,
     met: memoryOk ? memory.peakMb < 120 : undefined,
   });
   const cold = results.coldStart;
@@ -164,6 +182,12 @@ export function targets(results: Results): Target[] {
     met: coldOk ? cold.firstStartMs < 500 : undefined,
   });
   return list;
+}
+
+function verdict(target: Target): string {
+  if (target.met === undefined) return 'n/a';
+  if (target.met) return 'yes';
+  return target.beyondCeiling === true ? '**no**: beyond the ceiling itself' : '**no**';
 }
 
 export function markdown(results: Results): string {
@@ -202,12 +226,18 @@ export function markdown(results: Results): string {
   if (memory === undefined || memory.error !== undefined) {
     lines.push(`Not measured${memory?.error === undefined ? '' : `: ${memory.error}`}.`, '');
   } else {
+    const ceiling = memory.ceiling;
+    const ceilingLine =
+      ceiling === undefined || ceiling.error !== undefined
+        ? `| the login ceiling (keeps nothing) | not measured${ceiling?.error === undefined ? '' : `: ${ceiling.error.replace(/\|/g, '/')}`} | | | | |`
+        : `| the login ceiling (bare Fastify, keeps nothing), the same logins first | ${integer.format(ceiling.logins)} in ${ceiling.seconds.toFixed(0)} s | ${ceiling.beforeMb.toFixed(1)} MB | ${ceiling.peakMb.toFixed(1)} MB | ${ceiling.afterMb.toFixed(1)} MB | — |`;
     lines.push(
-      `${integer.format(memory.logins)} logins in ${memory.seconds.toFixed(0)} s (${memory.settings}).`,
+      `${integer.format(memory.logins)} logins (${memory.settings}).`,
       '',
-      `| RSS before | peak | after the logins (${integer.format(memory.liveAtEnd)} access tokens live) | ${memory.waitedSeconds.toFixed(0)} s later (TTLs expired, store swept) |`,
-      '|---:|---:|---:|---:|',
-      `| ${memory.beforeMb.toFixed(1)} MB | ${memory.peakMb.toFixed(1)} MB | ${memory.afterMb.toFixed(1)} MB | ${memory.afterTtlMb.toFixed(1)} MB |`,
+      `| server | logins | RSS before | peak | after the logins | ${memory.waitedSeconds.toFixed(0)} s later (TTLs expired, store swept) |`,
+      '|---|---:|---:|---:|---:|---:|',
+      `| the bridge, memory store (${integer.format(memory.liveAtEnd)} access tokens live at the end) | ${integer.format(memory.logins)} in ${memory.seconds.toFixed(0)} s | ${memory.beforeMb.toFixed(1)} MB | ${memory.peakMb.toFixed(1)} MB | ${memory.afterMb.toFixed(1)} MB | ${memory.afterTtlMb.toFixed(1)} MB |`,
+      ceilingLine,
       '',
     );
   }
@@ -227,9 +257,11 @@ export function markdown(results: Results): string {
   lines.push(
     '### Targets',
     '',
-    '| target | measured | required | met |',
-    '|---|---|---|---|',
-    ...results.targets.map((target) => `| ${target.name} | ${target.measured} | ${target.required} | ${target.met === undefined ? 'n/a' : target.met ? 'yes' : '**no**'} |`),
+    'A target the ceiling itself misses (bare Fastify doing only what no server doing this job can skip, same run) is beyond the ceiling.',
+    '',
+    '| target | measured | required | the ceiling itself | met |',
+    '|---|---|---|---|---|',
+    ...results.targets.map((target) => `| ${target.name} | ${target.measured} | ${target.required} | ${target.ceiling ?? '—'} | ${verdict(target)} |`),
     '',
   );
   return lines.join('\n');

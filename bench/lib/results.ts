@@ -33,19 +33,25 @@ export interface LoginRow {
   error?: string;
 }
 
-export interface MemoryResult {
+/** RSS of one server before, at its peak and right after a number of logins. */
+export interface MemoryDrive {
   logins: number;
   seconds: number;
   beforeMb: number;
   peakMb: number;
   afterMb: number;
+  error?: string;
+}
+
+export interface MemoryResult extends MemoryDrive {
   afterTtlMb: number;
   /** Logins whose access tokens were still live when `afterMb` was read (ACCESS_TOKEN_TTL). */
   liveAtEnd: number;
   /** Seconds waited after the last login before `afterTtlMb`. */
   waitedSeconds: number;
   settings: string;
-  error?: string;
+  /** The login ceiling (bare Fastify that keeps nothing) over the same logins. */
+  ceiling: MemoryDrive | undefined;
 }
 
 export interface ColdStartResult {
@@ -67,6 +73,10 @@ export interface Target {
   name: string;
   measured: string;
   required: string;
+  /** What the ceiling itself reaches against the same requirement, in the same run (targets beyond what a bridge could skip). */
+  ceiling?: string;
+  /** The ceiling itself misses the requirement: no server doing the same job could meet it here. */
+  beyondCeiling?: boolean;
   met: boolean | undefined;
 }
 

@@ -1,5 +1,6 @@
 /** The sections of a bench run: ceilings, the oidc-provider anchor, the bridge's endpoints, full logins, memory, cold start. */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ import { Client, type CookieJar } from './http.js';
 import { loadRow, loadRowsAlternating, type LoadRequest, type LoadSpec, type RowResult, type RowSpec, type RunResult } from './load.js';
 import { closedLoop, medianRow, paced, type Flow, type FlowRow } from './logins.js';
 import { freePort, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
-import type { ColdStartResult, EndpointRow, LoginRow, MemoryResult } from './results.js';
+import type { ColdStartResult, EndpointRow, LoginRow, MemoryDrive, MemoryResult } from './results.js';
 import { median } from './stats.js';
 
 export interface Settings {
@@ -109,9 +110,11 @@ async function row(context: Context, id: string, label: string, expected: number
 /** The request each ceiling route of bench/servers/ceiling.ts is measured with, given the server's URL. */
 type CeilingRequest = (url: string, client: Client) => Promise<LoadRequest>;
 
-const ceilingRequests: Record<'static' | 'sign' | 'verify', CeilingRequest> = {
+const ceilingRequests: Record<'static' | 'sign' | 'token' | 'verify', CeilingRequest> = {
   static: () => Promise.resolve({ path: '/static' }),
   sign: () => Promise.resolve({ path: '/sign' }),
+  // The bridge's form, code and secret included: the ceiling parses it and checks nothing.
+  token: () => Promise.resolve({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(randomBytes(32).toString('base64url')) }),
   verify: async (url, client) => {
     const sample = JSON.parse((await client.send(`${url}/sample`)).body) as { jwt: string };
     return { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } };
@@ -242,49 +245,49 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
   }
 }
 
-/** A ceiling measured again, in alternate runs with the bridge rows judged against it. */
-interface PairedCeiling {
-  id: string;
-  label: string;
-  request: CeilingRequest;
-  /** The bridge rows whose targets are ratios to this ceiling. */
+/** Ceilings measured again, in alternate runs with the bridge rows judged against them. */
+interface PairedCeilings {
+  ceilings: { id: string; label: string; request: CeilingRequest }[];
+  /** The bridge rows whose targets are ratios to these ceilings. */
   rows: string[];
 }
 
-const pairedCeilings: PairedCeiling[] = [
+const pairedCeilings: PairedCeilings[] = [
   {
-    id: 'ceiling.static-paired',
-    label: 'ceiling · static JSON, in alternate runs with discovery and JWKS',
-    request: ceilingRequests.static,
+    ceilings: [{ id: 'ceiling.static-paired', label: 'ceiling · static JSON, in alternate runs with discovery and JWKS', request: ceilingRequests.static }],
     rows: ['bridge.discovery', 'bridge.jwks'],
   },
   {
-    id: 'ceiling.sign-paired',
-    label: 'ceiling · sign (RS256 2048), in alternate runs with /token and /userinfo JWT',
-    request: ceilingRequests.sign,
+    ceilings: [
+      { id: 'ceiling.sign-paired', label: 'ceiling · sign (RS256 2048), in alternate runs with /token and /userinfo JWT', request: ceilingRequests.sign },
+      {
+        id: 'ceiling.token-paired',
+        label: 'ceiling · token: the form POST answered with one signed id_token, nothing else (RS256 2048), in the same alternate runs',
+        request: ceilingRequests.token,
+      },
+    ],
     rows: ['bridge.token', 'bridge.userinfo-jwt'],
   },
   {
-    id: 'ceiling.verify-paired',
-    label: 'ceiling · verify (RS256 2048), in alternate runs with /userinfo JSON',
-    request: ceilingRequests.verify,
+    ceilings: [{ id: 'ceiling.verify-paired', label: 'ceiling · verify (RS256 2048), in alternate runs with /userinfo JSON', request: ceilingRequests.verify }],
     rows: ['bridge.userinfo'],
   },
 ];
 
 /**
- * Bridge rows against a ceiling measured in alternate runs with them (the ceiling's bare Fastify
+ * Bridge rows against ceilings measured in alternate runs with them (the ceilings' bare Fastify
  * idles beside the bridge on the server core while the bridge is measured, and the other way
- * round). Their targets are ratios to that ceiling, and measured minutes apart (the ceilings
+ * round). Their targets are ratios to those ceilings, and measured minutes apart (the ceilings
  * section, then this one) the two moved by ±15 % on a shared host while a gap is a few per cent.
  */
-async function rowsWithTheirCeiling(context: Context, bridge: StartedBridge, ceiling: PairedCeiling): Promise<EndpointRow[]> {
-  const labels = [{ id: ceiling.id, label: ceiling.label }, ...ceiling.rows.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
+async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, group: PairedCeilings): Promise<EndpointRow[]> {
+  const labels = [...group.ceilings, ...group.rows.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
   context.log(`  ${labels.map((entry) => entry.label).join(' | ')}`);
   const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
   try {
-    const specs = [rowSpec(context, 200, server, server.url, { request: await ceiling.request(server.url, context.client) })];
-    for (const id of ceiling.rows) {
+    const specs: RowSpec[] = [];
+    for (const ceiling of group.ceilings) specs.push(rowSpec(context, 200, server, server.url, { request: await ceiling.request(server.url, context.client) }));
+    for (const id of group.rows) {
       const definition = bridgeRows[id];
       if (definition === undefined) throw new Error(`no bridge row ${id}`);
       specs.push(rowSpec(context, definition.expected, bridge, bridge.origin, await definition.requests(context, bridge)));
@@ -307,8 +310,8 @@ export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   const measureAll = async (context: Context) => {
     const rows: EndpointRow[] = [];
     // Each group on a fresh bridge, like the rows measured alone.
-    for (const ceiling of pairedCeilings) rows.push(...(await withBridge(context, {}, (bridge) => rowsWithTheirCeiling(context, bridge, ceiling))));
-    const paired = new Set(pairedCeilings.flatMap((ceiling) => ceiling.rows));
+    for (const group of pairedCeilings) rows.push(...(await withBridge(context, {}, (bridge) => rowsWithTheirCeilings(context, bridge, group))));
+    const paired = new Set(pairedCeilings.flatMap((group) => group.rows));
     for (const id of Object.keys(bridgeRows)) if (!paired.has(id)) rows.push(await bridgeRow(context, id));
     return rows;
   };
@@ -452,28 +455,23 @@ const sweepSeconds = 30;
  */
 const memoryEnv = { ACCESS_TOKEN_TTL: '60', LOGIN_TTL: '30', CODE_TTL: '60', MEMORY_STORE_MAX_ENTRIES: '1000000' };
 
-/**
- * RSS of a bridge before and right after `memoryLogins` logins (authorize → Kakao → callback →
- * token), then once every access token has expired and the store has swept.
- */
-export async function memoryStart(context: Context): Promise<MemoryRun> {
+/** RSS of one server over `memoryLogins` logins (authorize → Kakao → callback → token), sampled 4× a second. */
+interface Drive {
+  measured: MemoryDrive;
+  /** When each login finished, and when the last one did (performance.now()). */
+  finishedAt: number[];
+  ended: number;
+}
+
+async function driveLogins(context: Context, server: { pid: number }, origin: string): Promise<Drive> {
   const { settings } = context;
-  context.log(`memory: ${settings.memoryLogins} logins`);
-  const settingsText = `${Object.entries(memoryEnv).map(([name, value]) => `${name}=${value}`).join(' ')}; logins without /userinfo, ${settings.memoryConcurrency} at once`;
-  const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
   const client = new Client(settings.memoryConcurrency);
-  const fail = async (error: unknown): Promise<MemoryRun> => {
-    await bridge.stop();
-    await client.close();
-    const message = (error as Error).message.slice(0, 300);
-    return { finish: () => Promise.resolve({ logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, error: message }) };
-  };
   try {
     await sleep(500);
-    const beforeMb = rssMb(bridge.pid);
+    const beforeMb = rssMb(server.pid);
     let peakMb = beforeMb;
     const sampler = setInterval(() => {
-      peakMb = Math.max(peakMb, rssMb(bridge.pid));
+      peakMb = Math.max(peakMb, rssMb(server.pid));
     }, 250);
     const finishedAt: number[] = [];
     const began = performance.now();
@@ -485,7 +483,7 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
         while (next < settings.memoryLogins && performance.now() < deadline && firstError === undefined) {
           next++;
           try {
-            await fullLogin(client, bridge.origin, false);
+            await fullLogin(client, origin, false);
             finishedAt.push(performance.now());
           } catch (error) {
             firstError ??= error;
@@ -494,36 +492,73 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
       }),
     );
     clearInterval(sampler);
-    if (firstError !== undefined) return await fail(firstError);
+    if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error('a login failed', { cause: firstError });
     const ended = performance.now();
-    const afterMb = rssMb(bridge.pid);
-    peakMb = Math.max(peakMb, afterMb);
-    const ttlMs = Number(memoryEnv.ACCESS_TOKEN_TTL) * 1000;
-    const liveAtEnd = finishedAt.filter((time) => time > ended - ttlMs).length;
-    const drive = { logins: finishedAt.length, seconds: (ended - began) / 1000, beforeMb, afterMb, liveAtEnd, settings: settingsText };
-    context.log(`memory: ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${beforeMb.toFixed(0)} → ${afterMb.toFixed(0)} MB`);
+    const afterMb = rssMb(server.pid);
+    return { measured: { logins: finishedAt.length, seconds: (ended - began) / 1000, beforeMb, peakMb: Math.max(peakMb, afterMb), afterMb }, finishedAt, ended };
+  } finally {
     await client.close();
-    const expiresAt = ended + ttlMs + (sweepSeconds + 2) * 1000;
-    return {
-      finish: async () => {
-        try {
-          if (settings.waitForTtl) {
-            const wait = expiresAt - performance.now();
-            if (wait > 0) {
-              context.log(`memory: waiting ${(wait / 1000).toFixed(0)} s for the TTLs and the sweep`);
-              await sleep(wait);
-            }
-          }
-          const afterTtlMb = rssMb(bridge.pid);
-          return { ...drive, peakMb, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
-        } finally {
-          await bridge.stop();
-        }
-      },
-    };
-  } catch (error) {
-    return fail(error);
   }
+}
+
+/**
+ * The same logins against the login ceiling (bare Fastify that keeps nothing): the RSS that the
+ * runtime and the load alone reach, which no bridge can go below. On the bridge's port, before
+ * the bridge starts (the fake Kakao knows only that redirect URI).
+ */
+async function ceilingMemory(context: Context): Promise<MemoryDrive> {
+  const server = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+  try {
+    const drive = (await driveLogins(context, server, server.url)).measured;
+    context.log(`memory: login ceiling, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
+    return drive;
+  } catch (error) {
+    return { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, error: (error as Error).message.slice(0, 300) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * RSS of a bridge before and right after `memoryLogins` logins, then once every access token has
+ * expired and the store has swept; and the login ceiling's over the same logins, first.
+ */
+export async function memoryStart(context: Context): Promise<MemoryRun> {
+  const { settings } = context;
+  context.log(`memory: ${settings.memoryLogins} logins, against the login ceiling, then the bridge`);
+  const settingsText = `${Object.entries(memoryEnv).map(([name, value]) => `${name}=${value}`).join(' ')}; logins without /userinfo, ${settings.memoryConcurrency} at once`;
+  const ceiling = await ceilingMemory(context);
+  const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
+  let drive: Drive;
+  try {
+    drive = await driveLogins(context, bridge, bridge.origin);
+  } catch (error) {
+    await bridge.stop();
+    const failed: MemoryResult = { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, ceiling, error: (error as Error).message.slice(0, 300) };
+    return { finish: () => Promise.resolve(failed) };
+  }
+  const { measured, finishedAt, ended } = drive;
+  const ttlMs = Number(memoryEnv.ACCESS_TOKEN_TTL) * 1000;
+  const liveAtEnd = finishedAt.filter((time) => time > ended - ttlMs).length;
+  context.log(`memory: bridge, ${measured.logins} logins in ${measured.seconds.toFixed(0)} s, RSS ${measured.beforeMb.toFixed(0)} → ${measured.afterMb.toFixed(0)} MB`);
+  const expiresAt = ended + ttlMs + (sweepSeconds + 2) * 1000;
+  return {
+    finish: async () => {
+      try {
+        if (settings.waitForTtl) {
+          const wait = expiresAt - performance.now();
+          if (wait > 0) {
+            context.log(`memory: waiting ${(wait / 1000).toFixed(0)} s for the TTLs and the sweep`);
+            await sleep(wait);
+          }
+        }
+        const afterTtlMb = rssMb(bridge.pid);
+        return { ...measured, liveAtEnd, settings: settingsText, ceiling, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
+      } finally {
+        await bridge.stop();
+      }
+    },
+  };
 }
 
 export async function coldStart(context: Context): Promise<ColdStartResult> {

@@ -4,12 +4,16 @@
  *   GET /static   a constant JSON body the size of a discovery document
  *   GET /sign     signs an id_token-sized JWT (RS256, 2048-bit key imported once) and returns it as JSON
  *   GET /verify   verifies the RS256 JWT bearer in Authorization and returns its claims as JSON
+ *   POST /token   what a token endpoint cannot avoid: parses the form body (@fastify/formbody, as the
+ *                 bridge does), signs the same id_token, answers a token response (no-store); no
+ *                 client authentication, no code, no store
  *   GET /sample   a JWT for /verify (not measured)
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fastifyFormbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import { generateKeyPair, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { announceReady, exitWithParent, relyingParty, userClaims } from '../lib/fixtures.js';
+import { announceReady, exitWithParent, relyingParty, scope, userClaims } from '../lib/fixtures.js';
 
 exitWithParent();
 const port = Number(process.env.PORT ?? '0');
@@ -66,8 +70,14 @@ const staticBody = JSON.stringify({
 });
 
 const app = Fastify({ logger: false });
+await app.register(fastifyFormbody);
 app.get('/static', (_request, reply) => reply.type('application/json; charset=utf-8').send(staticBody));
 app.get('/sign', async () => ({ id_token: await sign() }));
+app.post('/token', async (_request, reply) =>
+  reply
+    .headers({ 'cache-control': 'no-store', pragma: 'no-cache' })
+    .send({ access_token: randomBytes(32).toString('base64url'), token_type: 'Bearer', expires_in: 3600, scope, id_token: await sign() }),
+);
 app.get('/sample', async () => ({ jwt: await sign() }));
 app.get('/verify', async (request, reply) => {
   const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
