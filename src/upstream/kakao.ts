@@ -18,6 +18,7 @@ export type KakaoCallObserver = (call: KakaoCall, outcome: string, durationMs: n
 /** Kakao Login as an upstream identity source. */
 export class KakaoConnector implements Connector {
   readonly id: string;
+  private readonly authorizeEndpoint: string;
 
   constructor(
     private readonly config: ConnectorConfig,
@@ -25,12 +26,13 @@ export class KakaoConnector implements Connector {
     private readonly observe: KakaoCallObserver = () => undefined,
   ) {
     this.id = config.id;
+    this.authorizeEndpoint = new URL(`${config.authUrl}/oauth/authorize`).href;
   }
 
   /** @see kakao-api.md §1 (GET /oauth/authorize) */
   authorizationUrl(request: UpstreamAuthorizationRequest): string {
-    const url = new URL(`${this.config.authUrl}/oauth/authorize`);
-    const params = url.searchParams;
+    // Serialised once at the end: each set() on a URL's own searchParams re-serialises the whole URL.
+    const params = new URLSearchParams();
     params.set('client_id', this.config.clientId);
     params.set('redirect_uri', request.redirectUri);
     params.set('response_type', 'code');
@@ -41,7 +43,7 @@ export class KakaoConnector implements Connector {
     const prompt = request.prompt.filter((value) => kakaoPrompts.has(value));
     if (prompt.length > 0) params.set('prompt', prompt.join(' '));
     if (request.loginHint !== undefined) params.set('login_hint', request.loginHint);
-    return url.href;
+    return `${this.authorizeEndpoint}?${params.toString()}`;
   }
 
   async exchange(callback: UpstreamCallback): Promise<Identity> {
