@@ -40,6 +40,7 @@ const settings: Settings = {
   runs: 1,
   seconds,
   warmupSeconds: 1,
+  pacedWarmupSeconds: 10,
   connections: 16,
   loginConcurrency: 16,
   memoryLogins: 0,

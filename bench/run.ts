@@ -31,8 +31,8 @@ const sections = new Set((process.env.BENCH_ONLY ?? 'memory,ceilings,anchor,brid
 const skip = <T>(name: string, fallback: T, run: () => Promise<T>): Promise<T> => (sections.has(name) ? run() : Promise.resolve(fallback));
 
 const settings: Settings = quick
-  ? { quick, runs: 1, seconds: 0.3, warmupSeconds: 0.1, connections: 8, loginConcurrency: 4, memoryLogins: 200, memoryConcurrency: 8, waitForTtl: false, coldStarts: 1, callbackCap: 400, codeCap: 400 }
-  : { quick, runs: 3, seconds: 3, warmupSeconds: 1, connections: 16, loginConcurrency: 16, memoryLogins: 100_000, memoryConcurrency: 32, waitForTtl: true, coldStarts: 3, callbackCap: 4000, codeCap: 20_000 };
+  ? { quick, runs: 1, seconds: 0.3, warmupSeconds: 0.1, pacedWarmupSeconds: 0.2, connections: 8, loginConcurrency: 4, memoryLogins: 200, memoryConcurrency: 8, waitForTtl: false, coldStarts: 1, callbackCap: 400, codeCap: 400 }
+  : { quick, runs: 3, seconds: 3, warmupSeconds: 1, pacedWarmupSeconds: 10, connections: 16, loginConcurrency: 16, memoryLogins: 100_000, memoryConcurrency: 32, waitForTtl: true, coldStarts: 3, callbackCap: 4000, codeCap: 20_000 };
 
 /** The whole run stops itself past this, whatever happens. */
 const deadlineMs = (quick ? 3 : 20) * 60_000;
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       quick,
       command: `${quick ? 'BENCH_QUICK=1 ' : ''}${sections.size < 6 ? `BENCH_ONLY=${[...sections].join(',')} ` : ''}npm run bench`,
       machine: { ...info, loadAfter: loadAverage() },
-      settings: { runs: settings.runs, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, loginConcurrency: settings.loginConcurrency },
+      settings: { runs: settings.runs, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, pacedWarmupSeconds: settings.pacedWarmupSeconds, connections: settings.connections, loginConcurrency: settings.loginConcurrency },
       rows: [...ceilingRows, ...anchorResults.rows, ...bridgeRows],
       logins: [...(anchorResults.login === undefined ? [] : [anchorResults.login]), ...loginRows],
       memory,

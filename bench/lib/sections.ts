@@ -32,6 +32,11 @@ export interface Settings {
   /** Seconds per measured run. */
   seconds: number;
   warmupSeconds: number;
+  /**
+   * Paced logins at half load, unmeasured, before the measured ones: right after the saturated runs
+   * the p99 of the first ~10 s is 2–4× the steady state's, for the bare login ceiling as for the bridge.
+   */
+  pacedWarmupSeconds: number;
   /** autocannon connections for every endpoint row. */
   connections: number;
   /** Browsers logging in at once in the full-login rows. */
@@ -168,7 +173,7 @@ export async function anchor(context: Context): Promise<AnchorResults> {
       const jars: CookieJar[] = [];
       for (let worker = 0; worker < settings.loginConcurrency; worker++) jars.push(await anchorSession(client, origin));
       const flow: Flow = (worker) => anchorLogin(client, origin, jars[worker] ?? jars[0]!);
-      const result = await measureFlow(context, flow, server.pid, false);
+      const result = await measureFlow(context.settings, flow, server.pid, false);
       login = loginRow('anchor.login', 'oidc-provider · authorize → code → token (session exists)', result);
     } catch (error) {
       login = unmeasuredLogins('anchor.login', 'oidc-provider · authorize → code → token', (error as Error).message);
@@ -324,14 +329,14 @@ export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   }
 }
 
-interface MeasuredFlow {
+export interface MeasuredFlow {
   saturated: FlowRow;
   paced: FlowRow | undefined;
 }
 
 /** Warm-up, `runs` closed-loop runs (throughput), then, if asked, one paced run at half that rate (latency under load). */
-async function measureFlow(context: Context, flow: Flow, serverPid: number, withPaced: boolean): Promise<MeasuredFlow> {
-  const { settings } = context;
+/** Saturated runs (closed loop), then paced runs at half their rate after an unmeasured paced warm-up. */
+export async function measureFlow(settings: Settings, flow: Flow, serverPid: number, withPaced: boolean): Promise<MeasuredFlow> {
   const options = { concurrency: settings.loginConcurrency, serverPid };
   if (settings.warmupSeconds > 0) await closedLoop(flow, { ...options, seconds: settings.warmupSeconds });
   const runs = [];
@@ -340,10 +345,10 @@ async function measureFlow(context: Context, flow: Flow, serverPid: number, with
   if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
   // As many paced runs as throughput runs, and their median: one pause of the machine (or of the
   // load generator) in one run does not make the row's p99.
+  const half = { rate: saturated.rate / 2, maxInFlight: settings.loginConcurrency * 8, serverPid };
+  if (settings.pacedWarmupSeconds > 0) await paced(flow, { ...half, seconds: settings.pacedWarmupSeconds });
   const halves = [];
-  for (let run = 0; run < settings.runs; run++) {
-    halves.push(await paced(flow, { rate: saturated.rate / 2, seconds: settings.seconds, maxInFlight: settings.loginConcurrency * 8, serverPid }));
-  }
+  for (let run = 0; run < settings.runs; run++) halves.push(await paced(flow, { ...half, seconds: settings.seconds }));
   return { saturated, paced: medianRow(halves) };
 }
 
@@ -375,7 +380,7 @@ export async function bridgeLogins(context: Context, id: string, label: string, 
   try {
     return await withBridge(context, env, async (bridge) => {
       const flow: Flow = async () => (await fullLogin(context.client, bridge.origin)).bridgeMs;
-      return loginRow(id, label, await measureFlow(context, flow, bridge.pid, true));
+      return loginRow(id, label, await measureFlow(context.settings, flow, bridge.pid, true));
     });
   } catch (error) {
     return unmeasuredLogins(id, label, (error as Error).message.slice(0, 300));
@@ -411,7 +416,7 @@ async function ceilingLogins(context: Context): Promise<LoginRow> {
   const server = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
   try {
     const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
-    return loginRow(id, label, await measureFlow(context, flow, server.pid, true));
+    return loginRow(id, label, await measureFlow(context.settings, flow, server.pid, true));
   } catch (error) {
     return unmeasuredLogins(id, label, (error as Error).message.slice(0, 300));
   } finally {
