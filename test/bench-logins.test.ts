@@ -1,20 +1,12 @@
 import t from 'tap';
-import { measureFlow, type Settings } from '../bench/lib/sections.js';
+import { measureFlow, type FlowSettings } from '../bench/lib/logins.js';
 
-const settings: Settings = {
-  quick: true,
+const settings: FlowSettings = {
   runs: 1,
   seconds: 0.2,
   warmupSeconds: 0,
   pacedWarmupSeconds: 0.3,
-  connections: 1,
   loginConcurrency: 8,
-  memoryLogins: 0,
-  memoryConcurrency: 0,
-  waitForTtl: false,
-  coldStarts: 0,
-  callbackCap: 0,
-  codeCap: 0,
 };
 
 /** A 5 ms login that counts how often it ran. */

@@ -125,3 +125,40 @@ export function medianRow(runs: FlowRun[]): FlowRow {
     runs,
   };
 }
+
+/** The bench settings a measured flow reads (bench/lib/sections.ts Settings has them all). */
+export interface FlowSettings {
+  runs: number;
+  /** Seconds per measured run. */
+  seconds: number;
+  warmupSeconds: number;
+  /**
+   * Paced logins at half load, unmeasured, before the measured ones: right after the saturated runs
+   * the p99 of the first ~10 s is 2–4× the steady state's, for the bare login ceiling as for the bridge.
+   */
+  pacedWarmupSeconds: number;
+  /** Browsers logging in at once in the full-login rows. */
+  loginConcurrency: number;
+}
+
+export interface MeasuredFlow {
+  saturated: FlowRow;
+  paced: FlowRow | undefined;
+}
+
+/** Saturated runs (closed loop), then paced runs at half their rate after an unmeasured paced warm-up. */
+export async function measureFlow(settings: FlowSettings, flow: Flow, serverPid: number, withPaced: boolean): Promise<MeasuredFlow> {
+  const options = { concurrency: settings.loginConcurrency, serverPid };
+  if (settings.warmupSeconds > 0) await closedLoop(flow, { ...options, seconds: settings.warmupSeconds });
+  const runs = [];
+  for (let run = 0; run < settings.runs; run++) runs.push(await closedLoop(flow, { ...options, seconds: settings.seconds }));
+  const saturated = medianRow(runs);
+  if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
+  // As many paced runs as throughput runs, and their median: one pause of the machine (or of the
+  // load generator) in one run does not make the row's p99.
+  const half = { rate: saturated.rate / 2, maxInFlight: settings.loginConcurrency * 8, serverPid };
+  if (settings.pacedWarmupSeconds > 0) await paced(flow, { ...half, seconds: settings.pacedWarmupSeconds });
+  const halves = [];
+  for (let run = 0; run < settings.runs; run++) halves.push(await paced(flow, { ...half, seconds: settings.seconds }));
+  return { saturated, paced: medianRow(halves) };
+}

@@ -21,26 +21,15 @@ import {
 } from './bridge.js';
 import { Client, type CookieJar } from './http.js';
 import { loadRow, loadRowsAlternating, type LoadRequest, type LoadSpec, type RowResult, type RowSpec, type RunResult } from './load.js';
-import { closedLoop, medianRow, paced, type Flow, type FlowRow } from './logins.js';
+import { measureFlow, type Flow, type FlowSettings, type MeasuredFlow } from './logins.js';
 import { freePort, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
 import type { ColdStartResult, EndpointRow, LoginRow, MemoryDrive, MemoryResult } from './results.js';
 import { median } from './stats.js';
 
-export interface Settings {
+export interface Settings extends FlowSettings {
   quick: boolean;
-  runs: number;
-  /** Seconds per measured run. */
-  seconds: number;
-  warmupSeconds: number;
-  /**
-   * Paced logins at half load, unmeasured, before the measured ones: right after the saturated runs
-   * the p99 of the first ~10 s is 2–4× the steady state's, for the bare login ceiling as for the bridge.
-   */
-  pacedWarmupSeconds: number;
   /** autocannon connections for every endpoint row. */
   connections: number;
-  /** Browsers logging in at once in the full-login rows. */
-  loginConcurrency: number;
   memoryLogins: number;
   memoryConcurrency: number;
   /** Wait for the access tokens to expire before the last memory reading. */
@@ -329,28 +318,8 @@ export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   }
 }
 
-export interface MeasuredFlow {
-  saturated: FlowRow;
-  paced: FlowRow | undefined;
-}
 
 /** Warm-up, `runs` closed-loop runs (throughput), then, if asked, one paced run at half that rate (latency under load). */
-/** Saturated runs (closed loop), then paced runs at half their rate after an unmeasured paced warm-up. */
-export async function measureFlow(settings: Settings, flow: Flow, serverPid: number, withPaced: boolean): Promise<MeasuredFlow> {
-  const options = { concurrency: settings.loginConcurrency, serverPid };
-  if (settings.warmupSeconds > 0) await closedLoop(flow, { ...options, seconds: settings.warmupSeconds });
-  const runs = [];
-  for (let run = 0; run < settings.runs; run++) runs.push(await closedLoop(flow, { ...options, seconds: settings.seconds }));
-  const saturated = medianRow(runs);
-  if (!withPaced || saturated.rate === 0) return { saturated, paced: undefined };
-  // As many paced runs as throughput runs, and their median: one pause of the machine (or of the
-  // load generator) in one run does not make the row's p99.
-  const half = { rate: saturated.rate / 2, maxInFlight: settings.loginConcurrency * 8, serverPid };
-  if (settings.pacedWarmupSeconds > 0) await paced(flow, { ...half, seconds: settings.pacedWarmupSeconds });
-  const halves = [];
-  for (let run = 0; run < settings.runs; run++) halves.push(await paced(flow, { ...half, seconds: settings.seconds }));
-  return { saturated, paced: medianRow(halves) };
-}
 
 /** A login row that could not be measured, and why. */
 function unmeasuredLogins(id: string, label: string, error: string): LoginRow {
