@@ -377,12 +377,17 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | st
   return { url: `redis://127.0.0.1:${port}`, stop: () => redis.stop() };
 }
 
-/** The same logins against bench/servers/login-ceiling.ts, on the bridge's port (the only redirect URI the fake Kakao accepts). */
+/** bench/servers/login-ceiling.ts on the bridge's port: the only redirect URI the fake Kakao accepts. */
+function startLoginCeiling(context: Context): Promise<Spawned> {
+  return spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+}
+
+/** The same logins against the login ceiling. */
 async function ceilingLogins(context: Context): Promise<LoginRow> {
   const id = 'ceiling.login';
   const label = 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else';
   context.log(`  ${label}`);
-  const server = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+  const server = await startLoginCeiling(context);
   try {
     const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
     return loginRow(id, label, await measureFlow(context.settings, flow, server.pid, true));
@@ -481,7 +486,7 @@ async function driveLogins(context: Context, server: { pid: number }, origin: st
  * the bridge starts (the fake Kakao knows only that redirect URI).
  */
 async function ceilingMemory(context: Context): Promise<MemoryDrive> {
-  const server = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+  const server = await startLoginCeiling(context);
   try {
     const drive = (await driveLogins(context, server, server.url)).measured;
     context.log(`memory: login ceiling, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
