@@ -49,6 +49,8 @@ t.test('serves discovery, then closes and exits 0 on SIGTERM', async (t) => {
     });
   }
   t.equal(response?.status, 200);
+  // Log lines go out in batches, at least every 100 ms (src/logging.ts): the ready line may trail the first response.
+  for (let attempt = 0; attempt < 50 && !run.output().stdout.includes('kakao-oidc-bridge ready'); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
   t.match(run.output().stdout, /kakao-oidc-bridge ready/);
   run.child.kill('SIGTERM');
   const [code] = await run.exited;
