@@ -120,6 +120,17 @@ t.test('the subject keeps every digit of the int64 id', async (t) => {
   t.test('reads the top-level id even when it comes after the account', async (t) => {
     t.equal(parseKakaoUser('{"kakao_account":{"profile":{"nickname":"a"}},"id":9007199254740995}').subject, '9007199254740995');
   });
+
+  t.test('gives an id written as plain digits, as Kakao writes it, whether it ends the body or not', async (t) => {
+    t.equal(parseKakaoUser('{"id":3827731058,"connected_at":"2026-01-01T00:00:00Z"}').subject, '3827731058');
+    t.equal(parseKakaoUser('{"connected_at":"2026-01-01T00:00:00Z","id":3827731058}').subject, '3827731058');
+  });
+
+  t.test('refuses an id a number holds exactly but the body does not write as digits', async (t) => {
+    for (const id of ['1.0', '1e3', '1000.0', '-5', '0']) {
+      t.throws(() => parseKakaoUser(`{"id":${id},"kakao_account":{}}`), MalformedKakaoResponse, id);
+    }
+  });
 });
 
 t.test('picture', async (t) => {
