@@ -5,20 +5,23 @@
  * function, with the usual callers). The .cpuprofile is kept for a flame graph (Chrome
  * DevTools, speedscope). `startup` profiles from process start (node --cpu-prof) instead.
  *
- *   flows: discovery, jwks, authorize, callback, token, userinfo, userinfo-jwt, login, startup
+ *   flows: discovery, jwks, authorize, callback, token, userinfo, userinfo-jwt, login, startup;
+ *          login-ceiling profiles the login ceiling (bench/servers/login-ceiling.ts) under the same
+ *          logins, so that its per-login figures stand beside the bridge's
  *   BENCH_DIST=dir      the built bridge (default dist/)
  *   BENCH_PROFILE_DIR   where the profile goes (default dist/bench/profiles)
  *   BENCH_ENV='A=1 B=2' extra environment for the bridge (e.g. REDIS_URL=redis://127.0.0.1:6379)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { finishCallback, fullLogin, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenForm, tokenHeaders } from './lib/bridge.js';
+import { finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenForm, tokenHeaders } from './lib/bridge.js';
 import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
-import { freePort, pinSelf } from './lib/procs.js';
+import { freePort, pinSelf, serverCore, spawnNode, type Spawned } from './lib/procs.js';
 import { runScript } from './lib/script.js';
 
 const repository = fileURLToPath(new URL('..', import.meta.url));
@@ -30,7 +33,7 @@ const extraEnv = Object.fromEntries((process.env.BENCH_ENV ?? '').split(/\s+/).f
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
   children?: number[];
 }
@@ -53,13 +56,47 @@ function moduleOf(url: string): string {
   return distIndex >= 0 ? `bridge ${url.slice(distIndex + 6)}` : url;
 }
 
+/**
+ * Where a frame of the bundled build came from, through the bundle's source map: a package, a file
+ * of src/, or Node's internals. The bundle (dist/server.js) holds Fastify, pino and undici beside
+ * the bridge's own code, so its module alone does not tell them apart.
+ */
+class Sources {
+  private readonly maps = new Map<string, SourceMap | undefined>();
+
+  of(url: string, line: number, column: number): string {
+    if (!url.startsWith('file://') || !url.endsWith('.js')) return moduleOf(url);
+    const map = this.mapOf(url);
+    const source = map?.findEntry(line, column);
+    if (source === undefined || !('originalSource' in source)) return moduleOf(url);
+    const packageMatch = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source.originalSource);
+    if (packageMatch?.[1] !== undefined) return packageMatch[1];
+    const srcIndex = source.originalSource.lastIndexOf('/src/');
+    return srcIndex >= 0 ? source.originalSource.slice(srcIndex + 1) : source.originalSource;
+  }
+
+  private mapOf(url: string): SourceMap | undefined {
+    if (!this.maps.has(url)) {
+      let map: SourceMap | undefined;
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+      } catch {
+        // no map beside it: the module's name is all there is
+      }
+      this.maps.set(url, map);
+    }
+    return this.maps.get(url);
+  }
+}
+
 function frameName(node: ProfileNode | undefined): string {
   if (node === undefined) return '(root)';
   const { functionName, url, lineNumber } = node.callFrame;
   return `${functionName || '(anonymous)'} ${moduleOf(url)}:${lineNumber + 1}`;
 }
 
-function summarise(file: string): string {
+/** `units`: the logins or requests the profile covers, for a µs-per-unit column. */
+function summarise(file: string, units: number): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const total = (profile.endTime - profile.startTime) / 1000;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -71,6 +108,8 @@ function summarise(file: string): string {
   profile.samples.forEach((id, index) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
   const byFunction = new Map<string, number>();
   const byModule = new Map<string, number>();
+  const bySource = new Map<string, number>();
+  const sources = new Sources();
   let idle = 0;
   for (const [id, ms] of selfMs) {
     const node = byId.get(id);
@@ -88,14 +127,19 @@ function summarise(file: string): string {
     paths.set(chain.join(' < '), (paths.get(chain.join(' < ')) ?? 0) + ms);
     callers.set(key, paths);
     byModule.set(moduleOf(url), (byModule.get(moduleOf(url)) ?? 0) + ms);
+    const source = sources.of(url, lineNumber, node.callFrame.columnNumber);
+    bySource.set(source, (bySource.get(source) ?? 0) + ms);
   }
   const busy = total - idle;
+  const perUnit = (ms: number) => (units > 0 ? `${((ms * 1000) / units).toFixed(1).padStart(7)} µs each` : '');
   const top = (map: Map<string, number>, count: number) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, ms]) => `  ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${name}`);
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, ms]) => `  ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms ${perUnit(ms)}  ${name}`);
   return [
-    `profile ${file}: ${total.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (${((busy / total) * 100).toFixed(0)} %)`,
+    `profile ${file}: ${total.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (${((busy / total) * 100).toFixed(0)} %)${units > 0 ? `, ${units} done while profiled: ${perUnit(busy)} of main-thread time` : ''}`,
     'self time by module:',
     ...top(byModule, 25),
+    'self time by source (packages and src/ files inside the bundle, through its source map):',
+    ...top(bySource, 30),
     'self time by function:',
     ...top(byFunction, 40),
     'callers of the 12 hottest functions:',
@@ -172,8 +216,10 @@ async function main(): Promise<void> {
       // Keys first, so the profile is a restart's.
       await (await startBridge(setup, extraEnv)).stop();
     }
-    const bridge = await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
-    const origin = bridge.origin;
+    const started = flow === 'login-ceiling' ? undefined : await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
+    // Named bridge below either way: the login ceiling stands in its place on its port.
+    const bridge: Spawned = started ?? (await spawnNode(loginCeilingScript, [], { core: serverCore, env: { PORT: String(port), KAKAO_URL: kakao.url }, readyLine: /^ready (\S+)$/m, nodeArgs: ['--inspect=127.0.0.1:0'] }));
+    const origin = started?.origin ?? bridge.url;
     const inspector = flow === 'startup' ? undefined : await Inspector.connect(await inspectorUrl(() => bridge.stderr()));
     await inspector?.send('Profiler.enable');
     const profiled = async <T>(load: () => Promise<T>): Promise<T> => {
@@ -194,11 +240,12 @@ async function main(): Promise<void> {
       return redeem(client, origin, await finishCallback(client, callbackUrl, jar));
     };
     let summary = '';
+    let units = 0;
     const describe = (result: { rps: number; p50: number; p99: number; cpu: number }) =>
       `${flow}: ${result.rps.toFixed(0)}/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, server CPU ${(result.cpu * 100).toFixed(0)} %, ${(result.rps / Math.max(result.cpu, 0.01)).toFixed(0)} per CPU-second`;
     switch (flow) {
       case 'startup':
-        summary = `startup: ${bridge.startupMs.toFixed(0)} ms to the first discovery 200`;
+        summary = `startup: ${(started?.startupMs ?? 0).toFixed(0)} ms to the first discovery 200`;
         break;
       case 'discovery':
         summary = describe(await run({ path: '/.well-known/openid-configuration' }, 200));
@@ -225,9 +272,11 @@ async function main(): Promise<void> {
       case 'userinfo-jwt':
         summary = describe(await run({ path: '/userinfo', headers: { authorization: `Bearer ${await token()}`, accept: 'application/jwt' } }, 200));
         break;
-      case 'login': {
+      case 'login':
+      case 'login-ceiling': {
         const result = await profiled(() => closedLoop(async () => (await fullLogin(client, origin)).bridgeMs, { concurrency: 16, seconds, serverPid: bridge.pid }));
-        summary = `login: ${result.rate.toFixed(0)} logins/s, added p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, server CPU ${(result.cpu * 100).toFixed(0)} %, ${(result.rate / Math.max(result.cpu, 0.01)).toFixed(0)} per CPU-second${result.failures > 0 ? `, ${result.failures} failed: ${result.firstError ?? ''}` : ''}`;
+        units = result.count;
+        summary = `${flow}: ${result.rate.toFixed(0)} logins/s, added p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, server CPU ${(result.cpu * 100).toFixed(0)} %, ${(result.rate / Math.max(result.cpu, 0.01)).toFixed(0)} per CPU-second${result.failures > 0 ? `, ${result.failures} failed: ${result.firstError ?? ''}` : ''}`;
         break;
       }
       default:
@@ -241,7 +290,7 @@ async function main(): Promise<void> {
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
     process.stdout.write(`${summary}\n`);
     const [newest] = written;
-    if (newest !== undefined) process.stdout.write(`${summarise(newest)}\n`);
+    if (newest !== undefined) process.stdout.write(`${summarise(newest, units)}\n`);
   } finally {
     await client.close();
     await kakao.stop();

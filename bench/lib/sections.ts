@@ -9,6 +9,7 @@ import {
   authorizePath,
   finishCallback,
   fullLogin,
+  loginCeilingScript,
   mintCodes,
   prepareCallbacks,
   redeem,
@@ -54,7 +55,6 @@ export interface Context {
 }
 
 const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
-const loginCeilingScript = fileURLToPath(new URL('../servers/login-ceiling.ts', import.meta.url));
 
 function endpointRow(id: string, label: string, result: RowResult, expected: string): EndpointRow {
   const bad = result.runs.filter((run) => run.unexpected > 0 || run.errors > 0);
