@@ -90,10 +90,15 @@ t.test('npm run bench runs every row once at tiny size (BENCH_QUICK=1)', async (
   }
   t.ok((results.memory?.logins ?? 0) > 0, 'the memory section drove logins');
   t.ok((results.memory?.beforeMb ?? 0) > 0 && (results.memory?.afterMb ?? 0) > 0 && (results.memory?.afterTtlMb ?? 0) > 0, 'and read RSS three times');
-  const ceilingMemory = results.memory?.ceiling;
-  t.equal(ceilingMemory?.error, undefined, 'the login ceiling ran the same logins');
-  t.equal(ceilingMemory?.logins, results.memory?.logins, 'as many of them');
-  t.ok((ceilingMemory?.beforeMb ?? 0) > 0 && (ceilingMemory?.peakMb ?? 0) > 0, 'with its RSS read');
+  for (const [name, ceilingMemory] of [
+    ['the login ceiling', results.memory?.ceiling],
+    ['the login ceiling with its heap held small', results.memory?.leanCeiling],
+  ] as const) {
+    t.equal(ceilingMemory?.error, undefined, `${name} ran the same logins`);
+    t.equal(ceilingMemory?.logins, results.memory?.logins, 'as many of them');
+    t.ok((ceilingMemory?.beforeMb ?? 0) > 0 && (ceilingMemory?.peakMb ?? 0) > 0, 'with its RSS read');
+  }
+  t.match(results.targets.find((target) => target.name.startsWith('RSS < 120 MB'))?.ceiling, /default heap, \d+ MB with its heap held small/, 'the RSS target names both ceilings');
   for (const name of ['/token ≥ 1.5×', 'full login, memory store', 'bridge · full login, memory store: p99', 'RSS < 120 MB']) {
     const target = results.targets.find((candidate) => candidate.name.startsWith(name));
     t.match(target?.ceiling, /^the (token|login) ceiling.*\d/, `${name}: what the ceiling itself reaches`);

@@ -140,6 +140,13 @@ export function spawnNode(script: string, args: string[], options: SpawnOptions)
  */
 export const loadSideNodeArgs = ['--max-semi-space-size=4'];
 
+/**
+ * V8 flags that hold a server's heap small (a 1 MB semi-space, a 48 MB old space), as an operator
+ * short of memory would set in NODE_OPTIONS: the memory section runs the login ceiling with them
+ * too. The bridge runs with V8's defaults.
+ */
+export const leanHeapNodeArgs = ['--max-semi-space-size=1', '--max-old-space-size=48'];
+
 /** A bench server (bench/servers/*.ts): ready when it prints `ready <url>`. */
 export function spawnBenchServer(script: string, core: string, env: Record<string, string>): Promise<Spawned> {
   return spawnNode(script, [], { core, env, readyLine: /^ready (\S+)$/m, nodeArgs: core === loadCore ? loadSideNodeArgs : [] });

@@ -1,5 +1,6 @@
 /** The markdown the bench prints and writes into BENCHMARKS.md, and the issue's targets checked against the run. */
-import type { EndpointRow, LoginRow, Results, Target } from './results.js';
+import { leanHeapNodeArgs } from './procs.js';
+import type { EndpointRow, LoginRow, MemoryDrive, Results, Target } from './results.js';
 
 /** Which ceiling and which oidc-provider row each row is compared with. */
 const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
@@ -157,12 +158,17 @@ export function targets(results: Results): Target[] {
   const memory = results.memory;
   const memoryOk = memory !== undefined && memory.error === undefined;
   const ceilingMemory = memory?.ceiling?.error === undefined ? memory?.ceiling : undefined;
+  const leanCeilingMemory = memory?.leanCeiling?.error === undefined ? memory?.leanCeiling : undefined;
   list.push({
     name: `RSS < 120 MB after ${memoryOk ? integer.format(memory.logins) : '100,000'} logins (peak during the run)`,
     measured: memoryOk ? `${memory.peakMb.toFixed(0)} MB` : 'not measured',
     required: '< 120 MB',
-    ceiling: ceilingMemory === undefined ? 'the login ceiling: not measured' : `the login ceiling, which keeps nothing: ${ceilingMemory.peakMb.toFixed(0)} MB over the same ${integer.format(ceilingMemory.logins)} logins`,
-    beyondCeiling: ceilingMemory === undefined ? undefined : ceilingMemory.peakMb >= 120,
+    ceiling:
+      ceilingMemory === undefined || leanCeilingMemory === undefined
+        ? 'the login ceiling: not measured'
+        : `the login ceiling, which keeps nothing, over the same ${integer.format(ceilingMemory.logins)} logins: ${ceilingMemory.peakMb.toFixed(0)} MB with V8's default heap, ${leanCeilingMemory.peakMb.toFixed(0)} MB with its heap held small`,
+    // The least the ceiling needs: an operator can hold any server's heap small.
+    beyondCeiling: ceilingMemory === undefined || leanCeilingMemory === undefined ? undefined : Math.min(ceilingMemory.peakMb, leanCeilingMemory.peakMb) >= 120,
     met: memoryOk ? memory.peakMb < 120 : undefined,
   });
   const cold = results.coldStart;
@@ -230,18 +236,18 @@ export function markdown(results: Results): string {
   if (memory === undefined || memory.error !== undefined) {
     lines.push(`Not measured${memory?.error === undefined ? '' : `: ${memory.error}`}.`, '');
   } else {
-    const ceiling = memory.ceiling;
-    const ceilingLine =
+    const ceilingLine = (label: string, ceiling: MemoryDrive | undefined) =>
       ceiling === undefined || ceiling.error !== undefined
-        ? `| the login ceiling (keeps nothing) | not measured${ceiling?.error === undefined ? '' : `: ${ceiling.error.replace(/\|/g, '/')}`} | | | | |`
-        : `| the login ceiling (bare Fastify, keeps nothing), the same logins first | ${integer.format(ceiling.logins)} in ${ceiling.seconds.toFixed(0)} s | ${ceiling.beforeMb.toFixed(1)} MB | ${ceiling.peakMb.toFixed(1)} MB | ${ceiling.afterMb.toFixed(1)} MB | — |`;
+        ? `| ${label} | not measured${ceiling?.error === undefined ? '' : `: ${ceiling.error.replace(/\|/g, '/')}`} | | | | |`
+        : `| ${label} | ${integer.format(ceiling.logins)} in ${ceiling.seconds.toFixed(0)} s | ${ceiling.beforeMb.toFixed(1)} MB | ${ceiling.peakMb.toFixed(1)} MB | ${ceiling.afterMb.toFixed(1)} MB | — |`;
     lines.push(
       `${integer.format(memory.logins)} logins (${memory.settings}).`,
       '',
       `| server | logins | RSS before | peak | after the logins | ${memory.waitedSeconds.toFixed(0)} s later (TTLs expired, store swept) |`,
       '|---|---:|---:|---:|---:|---:|',
       `| the bridge, memory store (${integer.format(memory.liveAtEnd)} access tokens live at the end) | ${integer.format(memory.logins)} in ${memory.seconds.toFixed(0)} s | ${memory.beforeMb.toFixed(1)} MB | ${memory.peakMb.toFixed(1)} MB | ${memory.afterMb.toFixed(1)} MB | ${memory.afterTtlMb.toFixed(1)} MB |`,
-      ceilingLine,
+      ceilingLine('the login ceiling (bare Fastify, keeps nothing; bundled like the bridge), the same logins first', memory.ceiling),
+      ceilingLine(`the same login ceiling with its heap held small (\`${leanHeapNodeArgs.join(' ')}\`)`, memory.leanCeiling),
       '',
     );
   }

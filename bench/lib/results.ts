@@ -50,8 +50,10 @@ export interface MemoryResult extends MemoryDrive {
   /** Seconds waited after the last login before `afterTtlMb`. */
   waitedSeconds: number;
   settings: string;
-  /** The login ceiling (bare Fastify that keeps nothing) over the same logins. */
+  /** The login ceiling (bare Fastify that keeps nothing, bundled like the bridge) over the same logins. */
   ceiling: MemoryDrive | undefined;
+  /** The same with V8's heap held small (leanHeapNodeArgs): the least RSS a server keeps over these logins. */
+  leanCeiling: MemoryDrive | undefined;
 }
 
 export interface ColdStartResult {

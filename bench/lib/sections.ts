@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { build } from 'esbuild';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { anchorLogin, anchorRedeem, anchorSession, createAnchorCodes, startAnchor } from './anchor.js';
@@ -23,7 +24,7 @@ import {
 import { Client, type CookieJar } from './http.js';
 import { loadRow, loadRowsAlternating, type LoadRequest, type LoadSpec, type RowResult, type RowSpec, type RunResult } from './load.js';
 import { measureFlow, type Flow, type FlowSettings, type MeasuredFlow } from './logins.js';
-import { freePort, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
+import { freePort, leanHeapNodeArgs, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnNode, spawnPinned, type Spawned } from './procs.js';
 import type { ColdStartResult, EndpointRow, LoginRow, MemoryDrive, MemoryResult } from './results.js';
 import { median } from './stats.js';
 
@@ -377,9 +378,9 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | st
   return { url: `redis://127.0.0.1:${port}`, stop: () => redis.stop() };
 }
 
-/** bench/servers/login-ceiling.ts on the bridge's port: the only redirect URI the fake Kakao accepts. */
-function startLoginCeiling(context: Context): Promise<Spawned> {
-  return spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl });
+/** bench/servers/login-ceiling.ts (or its bundle) on the bridge's port: the only redirect URI the fake Kakao accepts. */
+function startLoginCeiling(context: Context, script = loginCeilingScript, nodeArgs: string[] = []): Promise<Spawned> {
+  return spawnNode(script, [], { core: serverCore, env: { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl }, readyLine: /^ready (\S+)$/m, nodeArgs });
 }
 
 /** The same logins against the login ceiling. */
@@ -481,20 +482,32 @@ async function driveLogins(context: Context, server: { pid: number }, origin: st
 }
 
 /**
- * The same logins against the login ceiling (bare Fastify that keeps nothing): the RSS that the
- * runtime and the load alone reach, which no bridge can go below. On the bridge's port, before
- * the bridge starts (the fake Kakao knows only that redirect URI).
+ * The login ceiling as one bundled file, as the bridge runs (dist/server.js): loaded through the
+ * TypeScript loader it idled 10–15 MB higher, which no server in production carries.
  */
-async function ceilingMemory(context: Context): Promise<MemoryDrive> {
-  const server = await startLoginCeiling(context);
+async function bundledLoginCeiling(context: Context): Promise<string> {
+  const outfile = join(context.dist, 'bench', 'login-ceiling.mjs');
+  await build({ entryPoints: [loginCeilingScript], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'error' });
+  return outfile;
+}
+
+/**
+ * The same logins against the login ceiling (bare Fastify that keeps nothing): the RSS that the
+ * runtime and the load alone reach, with V8's default heap or `nodeArgs`. On the bridge's port,
+ * before the bridge starts (the fake Kakao knows only that redirect URI).
+ */
+async function ceilingMemory(context: Context, script: string, nodeArgs: string[]): Promise<MemoryDrive> {
   try {
-    const drive = (await driveLogins(context, server, server.url)).measured;
-    context.log(`memory: login ceiling, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
-    return drive;
+    const server = await startLoginCeiling(context, script, nodeArgs);
+    try {
+      const drive = (await driveLogins(context, server, server.url)).measured;
+      context.log(`memory: login ceiling ${nodeArgs.join(' ')}, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
+      return drive;
+    } finally {
+      await server.stop();
+    }
   } catch (error) {
     return { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, error: (error as Error).message.slice(0, 300) };
-  } finally {
-    await server.stop();
   }
 }
 
@@ -504,16 +517,18 @@ async function ceilingMemory(context: Context): Promise<MemoryDrive> {
  */
 export async function memoryStart(context: Context): Promise<MemoryRun> {
   const { settings } = context;
-  context.log(`memory: ${settings.memoryLogins} logins, against the login ceiling, then the bridge`);
+  context.log(`memory: ${settings.memoryLogins} logins, against the login ceiling (V8's default heap, then a lean one), then the bridge`);
   const settingsText = `${Object.entries(memoryEnv).map(([name, value]) => `${name}=${value}`).join(' ')}; logins without /userinfo, ${settings.memoryConcurrency} at once`;
-  const ceiling = await ceilingMemory(context);
+  const ceilingScript = await bundledLoginCeiling(context);
+  const ceiling = await ceilingMemory(context, ceilingScript, []);
+  const leanCeiling = await ceilingMemory(context, ceilingScript, leanHeapNodeArgs);
   const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
   let drive: Drive;
   try {
     drive = await driveLogins(context, bridge, bridge.origin);
   } catch (error) {
     await bridge.stop();
-    const failed: MemoryResult = { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, ceiling, error: (error as Error).message.slice(0, 300) };
+    const failed: MemoryResult = { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, ceiling, leanCeiling, error: (error as Error).message.slice(0, 300) };
     return { finish: () => Promise.resolve(failed) };
   }
   const { measured, finishedAt, ended } = drive;
@@ -532,7 +547,7 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
           }
         }
         const afterTtlMb = rssMb(bridge.pid);
-        return { ...measured, liveAtEnd, settings: settingsText, ceiling, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
+        return { ...measured, liveAtEnd, settings: settingsText, ceiling, leanCeiling, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
       } finally {
         await bridge.stop();
       }
