@@ -2,6 +2,7 @@ import t from 'tap';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { createHash, randomUUID } from 'node:crypto';
 import { defaultFakeUser } from '../../src/demo/fake-kakao.js';
+import { StoreUnavailable } from '../../src/store/store.js';
 import { confidential, publicClient, startBridge } from '../helpers/bridge.js';
 import { getUserinfo, pkcePair, postToken, redeemCode, signIn } from '../helpers/flow.js';
 
@@ -247,4 +248,21 @@ t.test('uses the configured key id in the JWT header', async (t) => {
   const body = (await (await redeemCode(bridge, await freshCode())).json()) as { id_token: string };
   const jwks = (await (await fetch(`${bridge.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
   t.ok(jwks.keys.some((key) => key.kid === decodeProtectedHeader(body.id_token).kid));
+});
+
+t.test('a store that fails to keep the access token: 503 temporarily_unavailable, no token in the answer, the code spent', async (t) => {
+  const code = await freshCode();
+  const put = bridge.store.put.bind(bridge.store);
+  bridge.store.put = (key, value, ttl, options) => (key.startsWith('access:') ? Promise.reject(new StoreUnavailable('put')) : put(key, value, ttl, options));
+  t.teardown(() => {
+    bridge.store.put = put;
+  });
+  const failed = await redeemCode(bridge, code);
+  t.equal(failed.status, 503);
+  t.equal(failed.headers.get('cache-control'), 'no-store');
+  const body = (await failed.json()) as Record<string, unknown>;
+  t.equal(body.error, 'temporarily_unavailable');
+  t.notOk('access_token' in body || 'id_token' in body, 'neither token is given out');
+  bridge.store.put = put;
+  t.equal(await oauthError(await redeemCode(bridge, code)), 'invalid_grant', 'the code was taken: a retry does not mint a second token');
 });
