@@ -31,7 +31,7 @@ const endpointRows = [
   'bridge.userinfo',
   'bridge.userinfo-jwt',
 ];
-const loginRows = ['anchor.login', 'ceiling.login', 'login.memory', 'login.redis'];
+const loginRows = ['anchor.login', 'ceiling.login', 'login.memory', 'ceiling.login-redis', 'login.redis'];
 
 function redisAvailable(): boolean {
   if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return true;
@@ -98,8 +98,11 @@ t.test('npm run bench runs every row once at tiny size (BENCH_QUICK=1)', async (
     t.equal(ceilingMemory?.logins, results.memory?.logins, 'as many of them');
     t.ok((ceilingMemory?.beforeMb ?? 0) > 0 && (ceilingMemory?.peakMb ?? 0) > 0, 'with its RSS read');
   }
+  for (const name of ['full login, Redis store', 'bridge · full login, Redis store: p99']) {
+    t.match(results.targets.find((target) => target.name.startsWith(name))?.ceiling, /^the login ceiling with Redis: \d/, `${name}: held against the ceiling that makes the same Redis round trips`);
+  }
   t.match(results.targets.find((target) => target.name.startsWith('RSS < 120 MB'))?.ceiling, /default heap, \d+ MB with its heap held small/, 'the RSS target names both ceilings');
-  for (const name of ['/token ≥ 1.5×', 'full login, memory store', 'bridge · full login, memory store: p99', 'RSS < 120 MB']) {
+  for (const name of ['/token ≥ 1.5×', 'full login, memory store', 'full login, Redis store', 'bridge · full login, memory store: p99', 'bridge · full login, Redis store: p99', 'RSS < 120 MB']) {
     const target = results.targets.find((candidate) => candidate.name.startsWith(name));
     t.match(target?.ceiling, /^the (token|login) ceiling.*\d/, `${name}: what the ceiling itself reaches`);
     t.type(target?.beyondCeiling, 'boolean', `${name}: whether the ceiling itself misses it`);

@@ -379,16 +379,20 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | st
 }
 
 /** bench/servers/login-ceiling.ts (or its bundle) on the bridge's port: the only redirect URI the fake Kakao accepts. */
-function startLoginCeiling(context: Context, script = loginCeilingScript, nodeArgs: string[] = []): Promise<Spawned> {
-  return spawnNode(script, [], { core: serverCore, env: { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl }, readyLine: /^ready (\S+)$/m, nodeArgs });
+function startLoginCeiling(context: Context, options: { script?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<Spawned> {
+  const env = { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl, ...options.env };
+  return spawnNode(options.script ?? loginCeilingScript, [], { core: serverCore, env, readyLine: /^ready (\S+)$/m, nodeArgs: options.nodeArgs ?? [] });
 }
 
-/** The same logins against the login ceiling. */
-async function ceilingLogins(context: Context): Promise<LoginRow> {
-  const id = 'ceiling.login';
-  const label = 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else';
+/** The same logins against the login ceiling; with `redisUrl`, the ceiling that also makes a login's six Redis round trips. */
+async function ceilingLogins(context: Context, redisUrl?: string): Promise<LoginRow> {
+  const id = redisUrl === undefined ? 'ceiling.login' : 'ceiling.login-redis';
+  const label =
+    redisUrl === undefined
+      ? 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else'
+      : 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip';
   context.log(`  ${label}`);
-  const server = await startLoginCeiling(context);
+  const server = await startLoginCeiling(context, { env: redisUrl === undefined ? {} : { REDIS_URL: redisUrl } });
   try {
     const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
     return loginRow(id, label, await measureFlow(context.settings, flow, server.pid, true));
@@ -409,11 +413,12 @@ export async function logins(context: Context): Promise<LoginRow[]> {
   }
   const redis = await startRedis();
   if (typeof redis === 'string') {
-    rows.push(unmeasuredLogins('login.redis', label, `pending: ${redis}`));
+    rows.push(unmeasuredLogins('ceiling.login-redis', 'ceiling · login with Redis', `pending: ${redis}`), unmeasuredLogins('login.redis', label, `pending: ${redis}`));
     return rows;
   }
   try {
     const dataDir = mkdtempSync(join(context.workDir, 'redis-data-'));
+    rows.push(await ceilingLogins(context, redis.url));
     rows.push(await bridgeLogins(context, 'login.redis', label, { REDIS_URL: redis.url, DATA_DIR: dataDir }));
   } finally {
     await redis.stop();
@@ -498,7 +503,7 @@ async function bundledLoginCeiling(context: Context): Promise<string> {
  */
 async function ceilingMemory(context: Context, script: string, nodeArgs: string[]): Promise<MemoryDrive> {
   try {
-    const server = await startLoginCeiling(context, script, nodeArgs);
+    const server = await startLoginCeiling(context, { script, nodeArgs });
     try {
       const drive = (await driveLogins(context, server, server.url)).measured;
       context.log(`memory: login ceiling ${nodeArgs.join(' ')}, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
