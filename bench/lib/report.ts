@@ -147,8 +147,7 @@ export function targets(results: Results): Target[] {
   ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5, redisLoginCeiling);
   for (const row of results.logins.filter((login) => login.id.startsWith('login.'))) {
     const p99 = row.error === undefined ? row.pacedP99 : undefined;
-    const ceilingId = row.id === 'login.redis' ? redisLoginCeiling.id : loginCeiling.id;
-    const ceilingName = row.id === 'login.redis' ? redisLoginCeiling.name : loginCeiling.name;
+    const { id: ceilingId, name: ceilingName } = row.id === 'login.redis' ? redisLoginCeiling : loginCeiling;
     const ceilingLogins = results.logins.find((login) => login.id === ceilingId && login.error === undefined);
     const ceilingP99 = ceilingLogins?.pacedP99;
     list.push({

@@ -524,9 +524,9 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
   const { settings } = context;
   context.log(`memory: ${settings.memoryLogins} logins, against the login ceiling (V8's default heap, then a lean one), then the bridge`);
   const settingsText = `${Object.entries(memoryEnv).map(([name, value]) => `${name}=${value}`).join(' ')}; logins without /userinfo, ${settings.memoryConcurrency} at once`;
-  const ceilingScript = await bundledLoginCeiling(context);
-  const ceiling = await ceilingMemory(context, ceilingScript, []);
-  const leanCeiling = await ceilingMemory(context, ceilingScript, leanHeapNodeArgs);
+  const bundledCeiling = await bundledLoginCeiling(context);
+  const ceiling = await ceilingMemory(context, bundledCeiling, []);
+  const leanCeiling = await ceilingMemory(context, bundledCeiling, leanHeapNodeArgs);
   const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
   let drive: Drive;
   try {
