@@ -1,6 +1,4 @@
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +10,7 @@ import { doctor, type CheckResult } from '../src/ops/doctor.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { Store } from '../src/store/store.js';
 import { confidential, freePort, kakaoApp, startBridge } from './helpers/bridge.js';
+import { spawnTypeScript } from './helpers/typescript-child.js';
 
 const bridge = await startBridge(t);
 const kakao = bridge.kakao;
@@ -231,22 +230,13 @@ const cliModule = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
 /** Runs src/cli.ts as a program, with the TypeScript loader tap gives this test. */
 async function runProgram(args: string[], env: Record<string, string>): Promise<Run & { lingerMs: number }> {
-  // The loader's settings (TS_NODE_TRANSPILE_ONLY…) go along: without them it type-checks the whole program first.
-  const loader = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')));
-  const child = spawn(process.execPath, [...process.execArgv, cliModule, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...loader, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
+  const { child, exited, output } = spawnTypeScript(cliModule, args, env);
   let verdictAt = Number.NaN;
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (/checks (passed|did not pass)/.test(stdout) && Number.isNaN(verdictAt)) verdictAt = Date.now();
+  child.stdout?.on('data', () => {
+    if (Number.isNaN(verdictAt) && /checks (passed|did not pass)/.test(output().stdout)) verdictAt = Date.now();
   });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code: code ?? -1, stdout, stderr, lingerMs: Date.now() - verdictAt };
+  const [code] = await exited;
+  return { code: code ?? -1, ...output(), lingerMs: Date.now() - verdictAt };
 }
 
 t.test('runs as a program, exiting with the verdict as soon as it is out', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loaderEnv } from './helpers/typescript-child.js';
 
 const script = fileURLToPath(new URL('helpers/sign-on-one-core.ts', import.meta.url));
 
@@ -16,7 +17,7 @@ function hasTaskset(): boolean {
 // On one core KeySet signs in place instead of on the thread pool (src/keys.ts): the same tokens must come out.
 t.test('signs RS256 and ES256 tokens that verify against the JWKS when the process may use one core only', { skip: hasTaskset() ? false : 'taskset (util-linux) is not installed' }, async (t) => {
   const run = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, script], {
-    env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_'))) },
+    env: loaderEnv(),
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -1,24 +1,13 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './helpers/bridge.js';
+import { spawnTypeScript } from './helpers/typescript-child.js';
 
 const mainModule = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /** Runs src/main.ts in a child process with the same TypeScript loader tap gives this test. */
 function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, [...process.execArgv, mainModule], {
-    // The loader's settings (TS_NODE_TRANSPILE_ONLY…) go along: without them it type-checks the whole program first.
-    env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_'))), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, output: () => ({ stdout, stderr }) };
+  return spawnTypeScript(mainModule, [], env);
 }
 
 t.test('exits 2 with a message naming the bad variable', async (t) => {

@@ -3,14 +3,14 @@
  * runs it), a gate in front of the fake Kakao that holds calls on demand (to keep requests in
  * flight inside the bridge), and a login whose every leg goes where the caller says.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { confidential, type TapLike } from './bridge.js';
 import { authorizeQuery } from './flow.js';
+import { spawnTypeScript } from './typescript-child.js';
 
 const mainModule = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -30,16 +30,7 @@ export interface BridgeProcess {
  */
 export async function spawnBridge(t: TapLike, env: Record<string, string>, timeoutMs = 20_000): Promise<BridgeProcess> {
   const port = Number(env.PORT);
-  const child = spawn(process.execPath, [...process.execArgv, mainModule], {
-    // The loader's settings (TS_NODE_*) go along: without them it type-checks the whole program first.
-    env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_'))), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const { child, exited, output } = spawnTypeScript(mainModule, [], { HOST: '127.0.0.1', ...env });
   const orphanGuard = () => child.kill('SIGKILL');
   process.once('exit', orphanGuard);
   void exited.then(() => process.removeListener('exit', orphanGuard));
@@ -49,7 +40,7 @@ export async function spawnBridge(t: TapLike, env: Record<string, string>, timeo
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}: ${output().stderr}`);
     try {
       const response = await fetch(`${origin}/.well-known/openid-configuration`);
       await response.arrayBuffer();
@@ -57,10 +48,10 @@ export async function spawnBridge(t: TapLike, env: Record<string, string>, timeo
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`the bridge did not answer within ${timeoutMs} ms: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`the bridge did not answer within ${timeoutMs} ms: ${output().stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, port, origin, exited, output: () => ({ stdout, stderr }) };
+  return { child, port, origin, exited, output };
 }
 
 export interface Gate {

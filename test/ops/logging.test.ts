@@ -1,20 +1,19 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { spawnTypeScript } from '../helpers/typescript-child.js';
 
 const logLines = fileURLToPath(new URL('../helpers/log-lines.ts', import.meta.url));
 
-/** Runs test/helpers/log-lines.ts with the TypeScript loader tap gives this test. */
+/** Runs test/helpers/log-lines.ts; `lines()`: the JSON lines it has written to stdout so far. */
 function run(mode: 'exit' | 'idle', count: number) {
-  const child = spawn(process.execPath, [...process.execArgv, logLines, mode, String(count)], {
-    env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_'))) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  return { child, exited, lines: () => stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { line: number; msg: string }) };
+  const child = spawnTypeScript(logLines, [mode, String(count)], {});
+  const lines = () =>
+    child
+      .output()
+      .stdout.split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { line: number; msg: string });
+  return { ...child, lines };
 }
 
 t.test('every line logged before process.exit reaches stdout, in order', async (t) => {
