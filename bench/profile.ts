@@ -21,7 +21,7 @@ import { finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallba
 import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
-import { freePort, pinSelf, serverCore, spawnNode, type Spawned } from './lib/procs.js';
+import { freePort, pinSelf, serverCore, spawnBenchServer, type Spawned } from './lib/procs.js';
 import { runScript } from './lib/script.js';
 
 const repository = fileURLToPath(new URL('..', import.meta.url));
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     }
     const started = flow === 'login-ceiling' ? undefined : await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
     // Named bridge below either way: the login ceiling stands in its place on its port.
-    const bridge: Spawned = started ?? (await spawnNode(loginCeilingScript, [], { core: serverCore, env: { PORT: String(port), KAKAO_URL: kakao.url }, readyLine: /^ready (\S+)$/m, nodeArgs: ['--inspect=127.0.0.1:0'] }));
+    const bridge: Spawned = started ?? (await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url }, ['--inspect=127.0.0.1:0']));
     const origin = started?.origin ?? bridge.url;
     const inspector = flow === 'startup' ? undefined : await Inspector.connect(await inspectorUrl(() => bridge.stderr()));
     await inspector?.send('Profiler.enable');

@@ -147,9 +147,12 @@ export const loadSideNodeArgs = ['--max-semi-space-size=4'];
  */
 export const leanHeapNodeArgs = ['--max-semi-space-size=1', '--max-old-space-size=48'];
 
-/** A bench server (bench/servers/*.ts): ready when it prints `ready <url>`. */
-export function spawnBenchServer(script: string, core: string, env: Record<string, string>): Promise<Spawned> {
-  return spawnNode(script, [], { core, env, readyLine: /^ready (\S+)$/m, nodeArgs: core === loadCore ? loadSideNodeArgs : [] });
+/**
+ * A bench server (bench/servers/*.ts, or a bundle of one): ready when it prints `ready <url>`.
+ * `nodeArgs` default to loadSideNodeArgs on the load core, none on the server core.
+ */
+export function spawnBenchServer(script: string, core: string, env: Record<string, string>, nodeArgs = core === loadCore ? loadSideNodeArgs : []): Promise<Spawned> {
+  return spawnNode(script, [], { core, env, readyLine: /^ready (\S+)$/m, nodeArgs });
 }
 
 /** CPU seconds (user + system) a process has used so far. */

@@ -24,7 +24,7 @@ import {
 import { Client, type CookieJar } from './http.js';
 import { loadRow, loadRowsAlternating, type LoadRequest, type LoadSpec, type RowResult, type RowSpec, type RunResult } from './load.js';
 import { measureFlow, type Flow, type FlowSettings, type MeasuredFlow } from './logins.js';
-import { freePort, leanHeapNodeArgs, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnNode, spawnPinned, type Spawned } from './procs.js';
+import { freePort, leanHeapNodeArgs, loadCore, rssMb, serverCore, sleep, spawnBenchServer, spawnPinned, type Spawned } from './procs.js';
 import type { ColdStartResult, EndpointRow, LoginRow, MemoryDrive, MemoryResult } from './results.js';
 import { median } from './stats.js';
 
@@ -381,7 +381,7 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | st
 /** bench/servers/login-ceiling.ts (or its bundle) on the bridge's port: the only redirect URI the fake Kakao accepts. */
 function startLoginCeiling(context: Context, options: { script?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<Spawned> {
   const env = { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl, ...options.env };
-  return spawnNode(options.script ?? loginCeilingScript, [], { core: serverCore, env, readyLine: /^ready (\S+)$/m, nodeArgs: options.nodeArgs ?? [] });
+  return spawnBenchServer(options.script ?? loginCeilingScript, serverCore, env, options.nodeArgs);
 }
 
 /** The same logins against the login ceiling; with `redisUrl`, the ceiling that also makes a login's six Redis round trips. */
