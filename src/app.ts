@@ -29,11 +29,13 @@ import { KakaoConnector } from './upstream/kakao.js';
 export interface AppDeps {
   store: Store;
   keys: KeySet;
-  /** Signs the browser-binding cookie; shared by every replica. */
+  /** Signs the browser-binding cookie, seals access tokens and authenticates codes; shared by every replica. */
   cookieSecret: string;
   /** Default: a KakaoConnector per configured connector. */
   connectors?: ReadonlyMap<string, Connector>;
   logger?: FastifyBaseLogger;
+  /** Milliseconds since the epoch (default Date.now): what the lifetimes of codes' and tokens' contents are judged by. */
+  clock?: () => number;
 }
 
 const bodyLimitBytes = 64 * 1024;
@@ -73,10 +75,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     issuer,
     clients: new Map(config.clients.map((client) => [client.clientId, client])),
     connectors,
-    records: new Records(deps.store),
+    records: new Records(deps.store, {
+      secret: deps.cookieSecret,
+      maxAccessTokenTtl: Math.max(1, ...config.clients.map((client) => client.accessTokenTtl)),
+    }),
     keys: deps.keys,
     binding: new BrowserBinding(issuer),
     metrics,
+    now: () => Math.floor((deps.clock ?? Date.now)() / 1000),
     endpoints: {
       authorization: `${issuer}/authorize`,
       token: `${issuer}/token`,

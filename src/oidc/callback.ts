@@ -6,7 +6,6 @@ import { StoreUnavailable } from '../store/store.js';
 import type { ProviderContext } from './context.js';
 import { storeFailurePage, storeFailureRedirect } from './error-handler.js';
 import { authorizationResponseUrl } from './redirect.js';
-import { randomToken } from './secrets.js';
 
 const CallbackParams = Type.Object(
   { connectorId: Type.String({ maxLength: 64 }) },
@@ -68,7 +67,7 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
         redirectUri: context.endpoints.callback(connectorId),
         codeVerifier: login.upstreamVerifier,
       });
-      const code = randomToken();
+      const code = context.records.newCode();
       await context.records.putCode(
         code,
         {
@@ -79,9 +78,10 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
           scopes: login.scopes,
           subject: identity.subject,
           claims: identity.claims,
-          authTime: Math.floor(Date.now() / 1000),
+          authTime: context.now(),
         },
         context.config.codeTtl,
+        loginId,
       ).catch(storeFailureRedirect({ redirectUri: login.redirectUri, state: login.state }));
       location = authorizationResponseUrl(login.redirectUri, context.issuer, { code, state: login.state });
     } catch (error) {

@@ -15,6 +15,8 @@ export interface ProviderContext {
   keys: KeySet;
   binding: BrowserBinding;
   metrics: ProviderMetrics;
+  /** Seconds since the epoch: issued-at and expiry times, and what a sealed access token's lifetime is judged by. */
+  now: () => number;
   endpoints: {
     authorization: string;
     token: string;

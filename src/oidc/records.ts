@@ -1,10 +1,12 @@
 import type { PutOptions, Store } from '../store/store.js';
 import type { UserClaims } from '../upstream/connector.js';
+import { SealedAccessTokens } from './access-tokens.js';
+import { AuthorizationCodes } from './authorization-codes.js';
 import { seal, unseal } from './sealed.js';
 import { tokenHash } from './secrets.js';
 
 const completedCallbackPurpose = 'completed-callback';
-/** Pending logins and completed callbacks; codes, access tokens, replay markers and assertion ids are never evictable. */
+/** Pending logins and completed callbacks; codes, revocations and assertion ids are never evictable. */
 const evictable: PutOptions = { evictable: true };
 
 /** A login between /authorize and /callback, keyed by the bridge's upstream state. */
@@ -37,19 +39,45 @@ export interface IssuedCode {
   subject: string;
   claims: UserClaims;
   authTime: number;
+  /** The login's completed-callback record (its key's hash), forgotten once the code is redeemed. */
+  completedCallback?: string;
 }
 
+/** What an access token carries, sealed inside it. */
 export interface AccessTokenRecord {
   clientId: string;
   subject: string;
   scopes: string[];
   claims: UserClaims;
   expiresAt: number;
+  /** The code it was bought with (its hash): a replay of that code revokes it. */
+  grant: string;
 }
 
-/** Typed access to the records the provider keeps in the store. */
+export interface RecordsOptions {
+  /** The bridge's own secret (COOKIE_SECRET): every replica must have the same. */
+  secret: string;
+  /** The longest access-token lifetime of any client: how long a replayed code's revocation must last. */
+  maxAccessTokenTtl: number;
+}
+
+/**
+ * Typed access to the records the provider keeps in the store, and to the ones access tokens
+ * carry. Once a login's code is redeemed, nothing of it stays in the store.
+ */
 export class Records {
-  constructor(private readonly store: Store) {}
+  private readonly accessTokens: SealedAccessTokens;
+  private readonly codes: AuthorizationCodes;
+  private readonly maxAccessTokenTtl: number;
+
+  constructor(
+    private readonly store: Store,
+    options: RecordsOptions,
+  ) {
+    this.accessTokens = new SealedAccessTokens(options.secret);
+    this.codes = new AuthorizationCodes(options.secret);
+    this.maxAccessTokenTtl = options.maxAccessTokenTtl;
+  }
 
   putLogin(id: string, login: PendingLogin, ttl: number): Promise<void> {
     // A full store drops the oldest pending logins first: an abandoned one costs nothing, a live one is started again.
@@ -70,33 +98,45 @@ export class Records {
     return parse<CompletedCallback>(sealed === undefined ? undefined : unseal(sealed, id, completedCallbackPurpose));
   }
 
-  putCode(code: string, issued: IssuedCode, ttl: number): Promise<void> {
-    return this.store.put(`code:${tokenHash(code)}`, storedJson(issued), ttl);
+  /** Forgets a completed callback once its code is redeemed: repeating the callback could only hand out a spent code. */
+  forgetCompletedCallback(key: string): Promise<void> {
+    return this.store.delete(`callback:${key}`);
+  }
+
+  newCode(): string {
+    return this.codes.mint();
+  }
+
+  /** `loginId` names the login's completed-callback record, which the code's redemption forgets. */
+  putCode(code: string, issued: IssuedCode, ttl: number, loginId: string): Promise<void> {
+    return this.store.put(`code:${tokenHash(code)}`, storedJson({ ...issued, completedCallback: tokenHash(loginId) }), ttl);
   }
 
   takeCode(code: string): Promise<IssuedCode | undefined> {
     return this.store.take(`code:${tokenHash(code)}`).then(parse<IssuedCode>);
   }
 
-  /** Remembers which access token a redeemed code bought, so a replay can revoke it. @see RFC 6749 §4.1.2 */
-  markCodeRedeemed(code: string, accessToken: string, ttl: number): Promise<void> {
-    return this.store.put(`redeemed:${tokenHash(code)}`, tokenHash(accessToken), ttl);
-  }
-
-  /** On a replayed code: revokes the access token it bought; false when the code was never redeemed. */
-  async revokeRedeemedCode(code: string): Promise<boolean> {
-    const accessTokenHash = await this.store.take(`redeemed:${tokenHash(code)}`);
-    if (accessTokenHash === undefined) return false;
-    await this.store.delete(`access:${accessTokenHash}`);
+  /**
+   * For a code of this bridge's that is no longer in the store (redeemed, or expired): revokes any
+   * access token it bought, for as long as one may live; false for a code the bridge never issued.
+   * @see RFC 6749 §4.1.2
+   */
+  async revokeGrant(code: string): Promise<boolean> {
+    if (!this.codes.minted(code)) return false;
+    await this.store.put(`revoked:${tokenHash(code)}`, '1', this.maxAccessTokenTtl);
     return true;
   }
 
-  putAccessToken(token: string, record: AccessTokenRecord, ttl: number): Promise<void> {
-    return this.store.put(`access:${tokenHash(token)}`, storedJson(record), ttl);
+  /** The token carries its record, sealed: the store keeps nothing for it unless its code is replayed. */
+  issueAccessToken(record: AccessTokenRecord, nowSeconds: number): string {
+    return this.accessTokens.seal(JSON.stringify(record), nowSeconds);
   }
 
-  getAccessToken(token: string): Promise<AccessTokenRecord | undefined> {
-    return this.store.get(`access:${tokenHash(token)}`).then(parse<AccessTokenRecord>);
+  /** The record a live, unrevoked token carries; undefined for any other string. */
+  async getAccessToken(token: string, nowSeconds: number): Promise<AccessTokenRecord | undefined> {
+    const record = parse<AccessTokenRecord>(this.accessTokens.open(token, nowSeconds));
+    if (record === undefined || record.expiresAt <= nowSeconds) return undefined;
+    return (await this.store.get(`revoked:${record.grant}`)) === undefined ? record : undefined;
   }
 
   /** Records a client assertion's jti; false when it was seen before. @see RFC 7523 §3 (7) */
@@ -107,8 +147,8 @@ export class Records {
 
 /**
  * JSON with every non-ASCII character escaped (`\uXXXX`). A Korean nickname would otherwise make
- * V8 keep the whole record as a two-byte string: twice the memory for every code and access
- * token the memory store holds, for a few escaped characters. JSON.parse reads it unchanged.
+ * V8 keep the whole record as a two-byte string: twice the memory for every code and pending
+ * login the memory store holds, for a few escaped characters. JSON.parse reads it unchanged.
  */
 export function storedJson(value: unknown): string {
   const json = JSON.stringify(value);

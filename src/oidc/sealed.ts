@@ -1,8 +1,49 @@
-import { createCipheriv, createDecipheriv, createSecretKey, hash, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hash, randomFillSync, type KeyObject } from 'node:crypto';
+
+const ivBytes = 12;
+const tagBytes = 16;
+const noPrefix = Buffer.alloc(0);
 
 /**
- * AES-256-GCM under a key derived from a secret the store never holds (a login's random state),
- * so a record that must carry a credential is useless to whoever reads the store.
+ * AES-256-GCM, laid out as `prefix ‖ IV ‖ tag ‖ ciphertext` in base64url. The prefix (which key
+ * sealed it, for instance) is readable but authenticated: altering it breaks the seal.
+ */
+export function sealUnder(key: KeyObject, plaintext: string, prefix: Buffer = noPrefix): string {
+  const header = Buffer.allocUnsafe(prefix.length + ivBytes + tagBytes);
+  prefix.copy(header);
+  const iv = header.subarray(prefix.length, prefix.length + ivBytes);
+  randomFillSync(iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(prefix);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  cipher.getAuthTag().copy(header, prefix.length + ivBytes);
+  return Buffer.concat([header, body]).toString('base64url');
+}
+
+/** The decoded bytes of a sealed value; undefined for anything that is not canonical base64url of at least `prefixBytes` plus a header. */
+export function sealedBytes(sealed: string, prefixBytes = 0): Buffer | undefined {
+  const data = Buffer.from(sealed, 'base64url');
+  // Decoding skips characters outside the alphabet: only the encoding sealUnder wrote is accepted.
+  if (data.length < prefixBytes + ivBytes + tagBytes || data.toString('base64url') !== sealed) return undefined;
+  return data;
+}
+
+/** undefined when `data` (from sealedBytes) was not sealed under this key, or was altered. */
+export function unsealUnder(key: KeyObject, data: Buffer, prefixBytes = 0): string | undefined {
+  const bodyAt = prefixBytes + ivBytes + tagBytes;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(prefixBytes, prefixBytes + ivBytes));
+    decipher.setAAD(data.subarray(0, prefixBytes));
+    decipher.setAuthTag(data.subarray(prefixBytes + ivBytes, bodyAt));
+    return Buffer.concat([decipher.update(data.subarray(bodyAt)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Under a key derived from a secret the store never holds (a login's random state), so a record
+ * that must carry a credential is useless to whoever reads the store.
  */
 function keyFor(secret: string, purpose: string): KeyObject {
   // A KeyObject, not a Buffer: node:crypto checks a Buffer key through a slow path (~10 µs a call).
@@ -10,21 +51,11 @@ function keyFor(secret: string, purpose: string): KeyObject {
 }
 
 export function seal(plaintext: string, secret: string, purpose: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keyFor(secret, purpose), iv);
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  return sealUnder(keyFor(secret, purpose), plaintext);
 }
 
 /** undefined when the value was not sealed with this secret and purpose, or was altered. */
 export function unseal(sealed: string, secret: string, purpose: string): string | undefined {
-  const data = Buffer.from(sealed, 'base64url');
-  if (data.length < 28) return undefined;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', keyFor(secret, purpose), data.subarray(0, 12));
-    decipher.setAuthTag(data.subarray(12, 28));
-    return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
-  } catch {
-    return undefined;
-  }
+  const data = sealedBytes(sealed);
+  return data === undefined ? undefined : unsealUnder(keyFor(secret, purpose), data);
 }

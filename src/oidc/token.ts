@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import { atHash } from '../keys.js';
+import { StoreUnavailable } from '../store/store.js';
 import { authenticateClient } from './client-auth.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { verifyS256 } from './pkce.js';
 import type { IssuedCode } from './records.js';
-import { randomToken } from './secrets.js';
+import { tokenHash } from './secrets.js';
 
 const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 
@@ -62,26 +63,27 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
 
     const issued = await context.records.takeCode(body.code);
     if (issued === undefined) {
-      if (await context.records.revokeRedeemedCode(body.code)) {
-        request.log.warn({ client: client.clientId }, 'authorization code replayed: the access token it bought is revoked');
+      if (await context.records.revokeGrant(body.code)) {
+        request.log.warn({ client: client.clientId }, 'authorization code presented again after its redemption or expiry: any access token it bought is revoked');
       }
       throw new InvalidGrant('the code is invalid, expired or already used');
     }
     checkCodeBinding(issued, client.clientId, body);
 
-    const accessToken = randomToken();
-    const now = Math.floor(Date.now() / 1000);
+    const now = context.now();
     const { accessTokenTtl, idTokenTtl } = client;
-    // The two writes and the signature do not depend on one another: with Redis, the round trips
-    // overlap each other and the signature instead of adding up. Should a write fail, the client
-    // gets an error and never sees the token, so a half-written pair grants nothing.
-    const [, , idToken] = await Promise.all([
-      context.records.markCodeRedeemed(body.code, accessToken, accessTokenTtl),
-      context.records.putAccessToken(
-        accessToken,
-        { clientId: client.clientId, subject: issued.subject, scopes: issued.scopes, claims: issued.claims, expiresAt: now + accessTokenTtl },
-        accessTokenTtl,
-      ),
+    const accessToken = context.records.issueAccessToken(
+      {
+        clientId: client.clientId,
+        subject: issued.subject,
+        scopes: issued.scopes,
+        claims: issued.claims,
+        expiresAt: now + accessTokenTtl,
+        grant: tokenHash(body.code),
+      },
+      now,
+    );
+    const [idToken] = await Promise.all([
       issued.scopes.includes('openid')
         ? // No `nbf`: relying parties that check it with zero tolerance (jose, Logto) would reject
           // every token from a bridge whose clock runs ahead of theirs.
@@ -101,6 +103,13 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
             context.config.signingAlg,
           )
         : undefined,
+      // Housekeeping only (the record expires by itself): a store failure here must not cost the client its token.
+      issued.completedCallback === undefined
+        ? undefined
+        : context.records.forgetCompletedCallback(issued.completedCallback).catch((error: unknown) => {
+            if (!(error instanceof StoreUnavailable)) throw error;
+            request.log.warn({ reason: error.message }, 'store unavailable: a completed callback is kept until it expires');
+          }),
     ]);
     const response: TokenResponse = {
       access_token: accessToken,

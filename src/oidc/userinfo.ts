@@ -6,8 +6,11 @@ import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { noStore } from './token.js';
 
+/** Access tokens carry their record, sealed (src/oidc/access-tokens.ts): a few hundred characters, more with long claims. */
+const maxAccessTokenLength = 8192;
+
 const UserinfoBody = Type.Object(
-  { access_token: Type.Optional(Type.String({ maxLength: 256 })) },
+  { access_token: Type.Optional(Type.String({ maxLength: maxAccessTokenLength })) },
   { additionalProperties: Type.String({ maxLength: 4096 }) },
 );
 
@@ -52,9 +55,9 @@ function acceptQualities(accept: string): Map<string, number> {
 export function registerUserinfo(app: FastifyInstance, context: ProviderContext): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = bearerToken(request);
-    const record = await context.records.getAccessToken(token);
-    const now = Math.floor(Date.now() / 1000);
-    if (record === undefined || record.expiresAt <= now) throw new InvalidToken('the access token is invalid, expired or revoked');
+    const now = context.now();
+    const record = await context.records.getAccessToken(token, now);
+    if (record === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
     const client = context.clients.get(record.clientId);
     const claims = { sub: record.subject, ...claimsForScopes(record.claims, record.scopes) };
     reply.headers(noStore);

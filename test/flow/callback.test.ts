@@ -4,7 +4,7 @@ import type { FakeKakaoFault } from '../../src/demo/fake-kakao.js';
 import { defaultFakeUser } from '../../src/demo/fake-kakao.js';
 import { Browser, BrowserStopped } from '../helpers/browser.js';
 import { confidential, kakaoApp, startBridge } from '../helpers/bridge.js';
-import { authorizeUrl, loginForTokens, pkcePair, signIn } from '../helpers/flow.js';
+import { authorizeUrl, loginForTokens, pkcePair, redeemCode, signIn } from '../helpers/flow.js';
 
 const bridge = await startBridge(t, { env: { KAKAO_TIMEOUT_MS: '400' } });
 
@@ -31,7 +31,7 @@ async function signInExpectingError(t: Test, fault: FakeKakaoFault): Promise<URL
 t.test('returns a code with the client state and iss to the registered redirect_uri', async (t) => {
   const callback = await signIn(bridge);
   t.equal(callback.origin + callback.pathname, confidential.redirectUri);
-  t.match(callback.searchParams.get('code'), /^[A-Za-z0-9_-]{43}$/);
+  t.match(callback.searchParams.get('code'), /^[A-Za-z0-9_-]{65}$/);
   t.equal(callback.searchParams.get('state'), 'rp-state-123');
   t.equal(callback.searchParams.get('iss'), bridge.issuer);
 });
@@ -83,6 +83,17 @@ t.test('answers a repeated callback in the same browser with the same redirect, 
   t.equal(second.headers.get('location'), first.headers.get('location'));
   const stranger = await new Browser().get(callbackUrl);
   t.equal(stranger.status, 400);
+});
+
+t.test('answers a callback repeated after its code was redeemed with the expired page, not a spent code', async (t) => {
+  const browser = new Browser();
+  const callbackUrl = await reachCallback(browser);
+  const first = await browser.get(callbackUrl);
+  const code = new URL(first.headers.get('location') ?? '').searchParams.get('code') ?? '';
+  t.equal((await redeemCode(bridge, code)).status, 200);
+  const again = await browser.get(callbackUrl);
+  t.equal(again.status, 400);
+  t.match(await again.text(), /expired/);
 });
 
 t.test('shows a page for an unknown or missing state', async (t) => {

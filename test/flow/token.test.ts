@@ -250,19 +250,43 @@ t.test('uses the configured key id in the JWT header', async (t) => {
   t.ok(jwks.keys.some((key) => key.kid === decodeProtectedHeader(body.id_token).kid));
 });
 
-t.test('a store that fails to keep the access token: 503 temporarily_unavailable, no token in the answer, the code spent', async (t) => {
+t.test('once its code is redeemed, a login leaves nothing in the store', async (t) => {
+  const before = bridge.store.size;
   const code = await freshCode();
+  t.equal(bridge.store.size, before + 2, 'between callback and /token: the code and the completed callback');
+  const response = await redeemCode(bridge, code);
+  t.equal(response.status, 200);
+  t.equal(bridge.store.size, before, 'the access token carries its record; the code and the completed callback are gone');
+});
+
+t.test('a store that fails to forget the completed callback still hands out the tokens', async (t) => {
+  const code = await freshCode();
+  const remove = bridge.store.delete.bind(bridge.store);
+  bridge.store.delete = (key) => (key.startsWith('callback:') ? Promise.reject(new StoreUnavailable('delete')) : remove(key));
+  t.teardown(() => {
+    bridge.store.delete = remove;
+  });
+  const response = await redeemCode(bridge, code);
+  t.equal(response.status, 200);
+  const body = (await response.json()) as { access_token: string; id_token: string };
+  t.ok(body.access_token);
+  t.ok(body.id_token);
+  t.equal((await getUserinfo(bridge, body.access_token)).status, 200);
+  t.ok(bridge.logs.some((line) => line.includes('a completed callback is kept until it expires')));
+});
+
+t.test('a store that fails to record a replayed code\'s revocation: 503 temporarily_unavailable', async (t) => {
+  const code = await freshCode();
+  const tokens = (await (await redeemCode(bridge, code)).json()) as { access_token: string };
   const put = bridge.store.put.bind(bridge.store);
-  bridge.store.put = (key, value, ttl, options) => (key.startsWith('access:') ? Promise.reject(new StoreUnavailable('put')) : put(key, value, ttl, options));
+  bridge.store.put = (key, value, ttl, options) => (key.startsWith('revoked:') ? Promise.reject(new StoreUnavailable('put')) : put(key, value, ttl, options));
   t.teardown(() => {
     bridge.store.put = put;
   });
-  const failed = await redeemCode(bridge, code);
-  t.equal(failed.status, 503);
-  t.equal(failed.headers.get('cache-control'), 'no-store');
-  const body = (await failed.json()) as Record<string, unknown>;
-  t.equal(body.error, 'temporarily_unavailable');
-  t.notOk('access_token' in body || 'id_token' in body, 'neither token is given out');
+  const replay = await redeemCode(bridge, code);
+  t.equal(replay.status, 503);
+  t.equal(await oauthError(replay), 'temporarily_unavailable');
   bridge.store.put = put;
-  t.equal(await oauthError(await redeemCode(bridge, code)), 'invalid_grant', 'the code was taken: a retry does not mint a second token');
+  t.equal(await oauthError(await redeemCode(bridge, code)), 'invalid_grant', 'presented again once the store is back: refused');
+  t.equal((await getUserinfo(bridge, tokens.access_token)).status, 401, 'and the token it bought is revoked');
 });

@@ -154,6 +154,7 @@ async function realCodeForm(input: RealCodeInput): Promise<{ form: [string, stri
       authTime: Math.floor(Date.now() / 1000),
     },
     60,
+    randomUUID(),
   );
   const form: [string, string][] = [];
   const headers: Record<string, string> = {};

@@ -27,14 +27,23 @@ const fuzz = await buildFuzzApp(t);
 const settings = fuzzSettings(t);
 
 const subject = '4218530917';
-const realTokens = { [confidential.clientId]: 'real-token-for-logto-0123456789abcdefghijkl', [jwtUserinfoClient.clientId]: 'real-token-for-signed-0123456789abcdefghijk' };
-for (const [clientId, token] of Object.entries(realTokens)) {
-  await fuzz.records.putAccessToken(
-    token,
-    { clientId, subject, scopes: ['openid', 'profile', 'email'], claims: { name: 'Kim <b>', email: 'kim@example.com', email_verified: true }, expiresAt: Math.floor(Date.now() / 1000) + 3600 },
-    3600,
-  );
-}
+const now = Math.floor(Date.now() / 1000);
+const realTokens = Object.fromEntries(
+  [confidential.clientId, jwtUserinfoClient.clientId].map((clientId) => [
+    clientId,
+    fuzz.records.issueAccessToken(
+      {
+        clientId,
+        subject,
+        scopes: ['openid', 'profile', 'email'],
+        claims: { name: 'Kim <b>', email: 'kim@example.com', email_verified: true },
+        expiresAt: now + 3600,
+        grant: `grant-of-${clientId}`,
+      },
+      now,
+    ),
+  ]),
+);
 const tokenValues = Object.values(realTokens);
 
 const tokenText = fc.oneof(

@@ -30,7 +30,7 @@ export interface TestBridge {
   kakao: FakeKakao;
   store: MemoryStore;
   keys: KeySet;
-  /** Seconds added to the store's clock (expire codes and tokens without waiting). */
+  /** Seconds added to the bridge's and its store's clock (expire codes and tokens without waiting). */
   advanceClock(seconds: number): void;
   /** Every log line the bridge wrote. */
   logs: string[];
@@ -105,7 +105,8 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     ...options.env,
   });
   let offset = 0;
-  const store = new MemoryStore({ ...options.store, now: () => Date.now() + offset * 1000 });
+  const clock = () => Date.now() + offset * 1000;
+  const store = new MemoryStore({ ...options.store, now: clock });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -114,7 +115,7 @@ export async function startBridge(t: TapLike, options: BridgeOptions = {}): Prom
     },
   });
   const keys = await KeySet.load(config.dataDir, requiredAlgs(config));
-  const app = await buildApp(config, { store, keys, cookieSecret: await cookieSecretFor(config), logger: createLogger(config.logLevel, sink) });
+  const app = await buildApp(config, { store, keys, cookieSecret: await cookieSecretFor(config), logger: createLogger(config.logLevel, sink), clock });
   t.teardown(async () => {
     await app.close();
     await store.close();

@@ -60,13 +60,14 @@ export async function buildFuzzApp(t: TapLike, options: { kakaoUrl?: string } = 
   });
   const store = new MemoryStore();
   const keys = await KeySet.load(config.dataDir, requiredAlgs(config));
-  const app = await buildApp(config, { store, keys, cookieSecret: await cookieSecretFor(config), logger: createLogger(config.logLevel, sink) });
+  const cookieSecret = await cookieSecretFor(config);
+  const app = await buildApp(config, { store, keys, cookieSecret, logger: createLogger(config.logLevel, sink) });
   t.teardown(async () => {
     await app.close();
     await store.close();
   });
   await app.ready();
-  return { app, config, issuer: fuzzIssuer, store, records: new Records(store), kakaoAuthorize: `${kakaoUrl}/oauth/authorize?`, errorLogs };
+  return { app, config, issuer: fuzzIssuer, store, records: new Records(store, { secret: cookieSecret, maxAccessTokenTtl: 3600 }), kakaoAuthorize: `${kakaoUrl}/oauth/authorize?`, errorLogs };
 }
 
 // ---- run settings -------------------------------------------------------------------------------
