@@ -17,7 +17,7 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenForm, tokenHeaders } from './lib/bridge.js';
+import { finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenRequest } from './lib/bridge.js';
 import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
       }
       case 'token': {
         const codes = await mintCodes(client, origin, Math.round(seconds * 1500), 16);
-        summary = describe(await run(sequence(codes.map((code) => ({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(code) }))), 200, codes.length));
+        summary = describe(await run(sequence(codes.map(tokenRequest)), 200, codes.length));
         break;
       }
       case 'userinfo':

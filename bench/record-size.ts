@@ -1,9 +1,10 @@
 /**
- * `npm run bench:records`: what one completed login leaves in the memory store, in bytes of V8
- * heap, measured after full garbage collections: the access-token record, the code's replay
- * marker and the completed-callback record, written by the bridge's own Records class for the
- * benchmark user. Also the same access-token records serialised by plain JSON.stringify, which
- * a Korean nickname turns into two-byte strings. Needs `node --expose-gc` (the npm script passes it).
+ * `npm run bench:records`: what a login holds in the memory store, in bytes of V8 heap, measured
+ * after full garbage collections, through the bridge's own Records class for the benchmark user:
+ * between its callback and its /token (the code and the completed-callback record), after its
+ * /token (nothing should be left), and for a replayed code (its revocation). Also the same code
+ * records serialised by plain JSON.stringify, which a Korean nickname turns into two-byte strings.
+ * Needs `node --expose-gc` (the npm script passes it).
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,10 +25,12 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+type Write = (records: InstanceType<typeof Records>, store: InstanceType<typeof MemoryStore>, index: number) => Promise<void>;
+
 /** Bytes of heap per item that `write` leaves behind, for `count` items held in one store. */
-async function bytesPer(write: (records: InstanceType<typeof Records>, store: InstanceType<typeof MemoryStore>, index: number) => Promise<void>): Promise<number> {
+async function bytesPer(write: Write): Promise<number> {
   const store = new MemoryStore({ maxEntries: count * 4 });
-  const records = new Records(store);
+  const records = new Records(store, { secret: randomToken(), maxAccessTokenTtl: 3600 });
   const before = heapAfterGc();
   for (let index = 0; index < count; index++) await write(records, store, index);
   const after = heapAfterGc();
@@ -36,28 +39,57 @@ async function bytesPer(write: (records: InstanceType<typeof Records>, store: In
   return perItem;
 }
 
-const record = () => ({ clientId: relyingParty.clientId, subject: userClaims.sub, scopes: scope.split(' '), claims: { ...userClaims }, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+const issued = () => ({
+  clientId: relyingParty.clientId,
+  redirectUri: relyingParty.redirectUri,
+  codeChallenge: randomToken(),
+  nonce: randomToken(),
+  scopes: scope.split(' '),
+  subject: userClaims.sub,
+  claims: { ...userClaims },
+  authTime: Math.floor(Date.now() / 1000),
+});
+
+/** What /callback writes: the code and the completed-callback record. */
+async function callback(records: InstanceType<typeof Records>, index: number): Promise<string> {
+  const code = records.newCode();
+  const loginId = randomToken();
+  await records.putCode(code, issued(), 60, loginId);
+  const location = `${relyingParty.redirectUri}?code=${code}&state=rp-state-${String(index)}&iss=${encodeURIComponent('https://bridge.example.com')}`;
+  await records.putCompletedCallback(loginId, { browser: randomToken(), location }, 60);
+  return code;
+}
+
+/** What /token removes: the code, then the completed callback it names. */
+async function redeem(records: InstanceType<typeof Records>, code: string): Promise<void> {
+  const taken = await records.takeCode(code);
+  if (taken?.completedCallback === undefined) throw new Error('the code record names no completed callback');
+  await records.forgetCompletedCallback(taken.completedCallback);
+}
 
 runScript('bench:records', async () => {
-  const login = await bytesPer(async (records, _store, index) => {
-    const code = randomToken();
-    const accessToken = randomToken();
-    await records.markCodeRedeemed(code, accessToken, 3600);
-    await records.putAccessToken(accessToken, record(), 3600);
-    const location = `${relyingParty.redirectUri}?code=${randomToken()}&state=rp-state-${String(index)}&iss=${encodeURIComponent('https://bridge.example.com')}`;
-    await records.putCompletedCallback(randomToken(), { browser: randomToken(), location }, 60);
+  const beforeToken = await bytesPer(async (records, _store, index) => {
+    await callback(records, index);
   });
-  const accessOnly = await bytesPer(async (records) => {
-    await records.putAccessToken(randomToken(), record(), 3600);
+  const afterToken = await bytesPer(async (records, _store, index) => {
+    await redeem(records, await callback(records, index));
+  });
+  const replayed = await bytesPer(async (records) => {
+    await records.revokeGrant(records.newCode());
   });
   const plainJson = await bytesPer(async (_records, store) => {
-    await store.put(`access:${randomToken()}`, JSON.stringify(record()), 3600);
+    await store.put(`code:${randomToken()}`, JSON.stringify(issued()), 60);
+  });
+  const storedJson = await bytesPer(async (records) => {
+    await records.putCode(randomToken(), issued(), 60, randomToken());
   });
   process.stdout.write(
     [
       `${String(count)} logins held in the memory store, V8 heap after full GC:`,
-      `  one completed login (access token + replay marker + completed callback): ${login.toFixed(0)} B`,
-      `  the access-token record alone: ${accessOnly.toFixed(0)} B (ASCII-escaped JSON); with plain JSON.stringify: ${plainJson.toFixed(0)} B`,
+      `  a login between its callback and its /token (code + completed callback): ${beforeToken.toFixed(0)} B`,
+      `  a login after its /token: ${afterToken.toFixed(0)} B`,
+      `  a replayed code (its revocation, kept as long as an access token lives): ${replayed.toFixed(0)} B`,
+      `  the code record alone: ${storedJson.toFixed(0)} B (ASCII-escaped JSON); with plain JSON.stringify: ${plainJson.toFixed(0)} B`,
       '',
     ].join('\n'),
   );

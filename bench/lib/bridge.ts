@@ -1,7 +1,9 @@
 /** The bridge under test: `node dist/main.js` with env, the fake Kakao it talks to, and logins driven through both. */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CookieJar, runConcurrently, type Client } from './http.js';
+import type { LoadRequest } from './load.js';
 import { kakaoApp, relyingParty, scope } from './fixtures.js';
 import { cpuSeconds, loadCore, serverCore, sleep, spawnBenchServer, spawnNode, type Spawned } from './procs.js';
 
@@ -105,6 +107,16 @@ export function authorizePath(): string {
 }
 
 export const tokenHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** A /token request for the load generator, with headers of its own: autocannon writes each body's content-length into them. */
+export function tokenRequest(code: string): LoadRequest {
+  return { method: 'POST', path: '/token', headers: { ...tokenHeaders }, body: tokenForm(code) };
+}
+
+/** A code shaped like the bridge's (src/oidc/authorization-codes.ts: a random token and its MAC), for servers that only parse it. */
+export function codeShaped(): string {
+  return `${randomBytes(32).toString('base64url')}${randomBytes(16).toString('base64url')}`;
+}
 
 export function tokenForm(code: string): string {
   return new URLSearchParams({

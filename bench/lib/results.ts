@@ -45,8 +45,6 @@ export interface MemoryDrive {
 
 export interface MemoryResult extends MemoryDrive {
   afterTtlMb: number;
-  /** Logins whose access tokens were still live when `afterMb` was read (ACCESS_TOKEN_TTL). */
-  liveAtEnd: number;
   /** Seconds waited after the last login before `afterTtlMb`. */
   waitedSeconds: number;
   settings: string;
@@ -54,6 +52,8 @@ export interface MemoryResult extends MemoryDrive {
   ceiling: MemoryDrive | undefined;
   /** The same with V8's heap held small (leanHeapNodeArgs): the least RSS a server keeps over these logins. */
   leanCeiling: MemoryDrive | undefined;
+  /** The bridge over the same logins with the same small heap (leanHeapNodeArgs). */
+  lean: MemoryDrive | undefined;
 }
 
 export interface ColdStartResult {

@@ -1,6 +1,5 @@
 /** The sections of a bench run: ceilings, the oidc-provider anchor, the bridge's endpoints, full logins, memory, cold start. */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { build } from 'esbuild';
 import { join } from 'node:path';
@@ -16,8 +15,8 @@ import {
   redeem,
   startBridge,
   startLogin,
-  tokenForm,
-  tokenHeaders,
+  codeShaped,
+  tokenRequest,
   type BridgeSetup,
   type StartedBridge,
 } from './bridge.js';
@@ -109,7 +108,7 @@ const ceilingRequests: Record<'static' | 'sign' | 'token' | 'verify', CeilingReq
   static: () => Promise.resolve({ path: '/static' }),
   sign: () => Promise.resolve({ path: '/sign' }),
   // The bridge's form, code and secret included: the ceiling parses it and checks nothing.
-  token: () => Promise.resolve({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(randomBytes(32).toString('base64url')) }),
+  token: () => Promise.resolve(tokenRequest(codeShaped())),
   verify: async (url, client) => {
     const sample = JSON.parse((await client.send(`${url}/sample`)).body) as { jwt: string };
     return { path: '/verify', headers: { authorization: `Bearer ${sample.jwt}` } };
@@ -149,7 +148,7 @@ export async function anchor(context: Context): Promise<AnchorResults> {
       await row(context, 'anchor.token', 'oidc-provider · /token (pre-created codes)', 200, server, origin, {
         prepare: async (seconds, previous) => {
           const codes = await createAnchorCodes(client, origin, sized(previous, seconds, settings.quick ? 100 : 1000, settings.codeCap));
-          return { request: sequence(codes.map((code) => ({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(code) }))), amount: codes.length };
+          return { request: sequence(codes.map(tokenRequest)), amount: codes.length };
         },
       }),
     ];
@@ -218,7 +217,7 @@ defineRow('bridge.token', 'bridge · /token (codes from real logins)', 200, ({ c
   Promise.resolve({
     prepare: async (seconds: number, previous: RunResult | undefined) => {
       const codes = await mintCodes(client, bridge.origin, sized(previous, seconds, codeGuess(settings), settings.codeCap), settings.loginConcurrency);
-      return { request: sequence(codes.map((code) => ({ method: 'POST', path: '/token', headers: tokenHeaders, body: tokenForm(code) }))), amount: codes.length };
+      return { request: sequence(codes.map(tokenRequest)), amount: codes.length };
     },
   }),
 );
@@ -434,17 +433,16 @@ export interface MemoryRun {
 /** Sweep interval of the memory store (src/store/memory.ts): expired entries are gone at most this long after they expire. */
 const sweepSeconds = 30;
 /**
- * The memory store refuses new records past MEMORY_STORE_MAX_ENTRIES (100,000 by default: two
- * per login for ACCESS_TOKEN_TTL, so ~50,000 logins a TTL); raised so that the run measures
- * memory, not the cap.
+ * Short TTLs, so that the run can wait for them; the cap of the memory store raised (a login holds
+ * two entries only until its /token, but one that stalled would hold them for CODE_TTL) so that
+ * the run measures memory, never the cap.
  */
 const memoryEnv = { ACCESS_TOKEN_TTL: '60', LOGIN_TTL: '30', CODE_TTL: '60', MEMORY_STORE_MAX_ENTRIES: '1000000' };
 
 /** RSS of one server over `memoryLogins` logins (authorize → Kakao → callback → token), sampled 4× a second. */
 interface Drive {
   measured: MemoryDrive;
-  /** When each login finished, and when the last one did (performance.now()). */
-  finishedAt: number[];
+  /** When the last login finished (performance.now()). */
   ended: number;
 }
 
@@ -458,7 +456,7 @@ async function driveLogins(context: Context, server: { pid: number }, origin: st
     const sampler = setInterval(() => {
       peakMb = Math.max(peakMb, rssMb(server.pid));
     }, 250);
-    const finishedAt: number[] = [];
+    let finished = 0;
     const began = performance.now();
     const deadline = began + (settings.quick ? 20 : 480) * 1000;
     let next = 0;
@@ -469,7 +467,7 @@ async function driveLogins(context: Context, server: { pid: number }, origin: st
           next++;
           try {
             await fullLogin(client, origin, false);
-            finishedAt.push(performance.now());
+            finished++;
           } catch (error) {
             firstError ??= error;
           }
@@ -480,7 +478,7 @@ async function driveLogins(context: Context, server: { pid: number }, origin: st
     if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error('a login failed', { cause: firstError });
     const ended = performance.now();
     const afterMb = rssMb(server.pid);
-    return { measured: { logins: finishedAt.length, seconds: (ended - began) / 1000, beforeMb, peakMb: Math.max(peakMb, afterMb), afterMb }, finishedAt, ended };
+    return { measured: { logins: finished, seconds: (ended - began) / 1000, beforeMb, peakMb: Math.max(peakMb, afterMb), afterMb }, ended };
   } finally {
     await client.close();
   }
@@ -496,17 +494,19 @@ async function bundledLoginCeiling(context: Context): Promise<string> {
   return outfile;
 }
 
-/**
- * The same logins against the login ceiling (bare Fastify that keeps nothing): the RSS that the
- * runtime and the load alone reach, with V8's default heap or `nodeArgs`. On the bridge's port,
- * before the bridge starts (the fake Kakao knows only that redirect URI).
- */
-async function ceilingMemory(context: Context, script: string, nodeArgs: string[]): Promise<MemoryDrive> {
+interface MemoryServer {
+  pid: number;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/** RSS of one server over the memory logins; it is stopped right after. */
+async function memoryOf(context: Context, label: string, start: () => Promise<MemoryServer>): Promise<MemoryDrive> {
   try {
-    const server = await startLoginCeiling(context, { script, nodeArgs });
+    const server = await start();
     try {
-      const drive = (await driveLogins(context, server, server.url)).measured;
-      context.log(`memory: login ceiling ${nodeArgs.join(' ')}, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
+      const drive = (await driveLogins(context, server, server.origin)).measured;
+      context.log(`memory: ${label}, ${drive.logins} logins in ${drive.seconds.toFixed(0)} s, RSS ${drive.beforeMb.toFixed(0)} → ${drive.afterMb.toFixed(0)} MB (peak ${drive.peakMb.toFixed(0)})`);
       return drive;
     } finally {
       await server.stop();
@@ -517,8 +517,21 @@ async function ceilingMemory(context: Context, script: string, nodeArgs: string[
 }
 
 /**
- * RSS of a bridge before and right after `memoryLogins` logins, then once every access token has
- * expired and the store has swept; and the login ceiling's over the same logins, first.
+ * The same logins against the login ceiling (bare Fastify that keeps nothing): the RSS that the
+ * runtime and the load alone reach, with V8's default heap or `nodeArgs`. On the bridge's port,
+ * before the bridge starts (the fake Kakao knows only that redirect URI).
+ */
+function ceilingMemory(context: Context, script: string, nodeArgs: string[]): Promise<MemoryDrive> {
+  return memoryOf(context, `login ceiling ${nodeArgs.join(' ')}`, async () => {
+    const server = await startLoginCeiling(context, { script, nodeArgs });
+    return { pid: server.pid, origin: server.url, stop: () => server.stop() };
+  });
+}
+
+/**
+ * RSS of a bridge before and right after `memoryLogins` logins, then once every TTL has passed
+ * and the store has swept; the login ceiling's over the same logins first, and the bridge's with
+ * the same small heap as the lean ceiling.
  */
 export async function memoryStart(context: Context): Promise<MemoryRun> {
   const { settings } = context;
@@ -527,18 +540,18 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
   const bundledCeiling = await bundledLoginCeiling(context);
   const ceiling = await ceilingMemory(context, bundledCeiling, []);
   const leanCeiling = await ceilingMemory(context, bundledCeiling, leanHeapNodeArgs);
+  const lean = await memoryOf(context, `bridge ${leanHeapNodeArgs.join(' ')}`, () => startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv }, leanHeapNodeArgs));
   const bridge = await startBridge(context.bridge, { ...context.bridgeEnv, ...memoryEnv });
   let drive: Drive;
   try {
     drive = await driveLogins(context, bridge, bridge.origin);
   } catch (error) {
     await bridge.stop();
-    const failed: MemoryResult = { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, liveAtEnd: 0, waitedSeconds: 0, settings: settingsText, ceiling, leanCeiling, error: (error as Error).message.slice(0, 300) };
+    const failed: MemoryResult = { logins: 0, seconds: 0, beforeMb: 0, peakMb: 0, afterMb: 0, afterTtlMb: 0, waitedSeconds: 0, settings: settingsText, ceiling, leanCeiling, lean, error: (error as Error).message.slice(0, 300) };
     return { finish: () => Promise.resolve(failed) };
   }
-  const { measured, finishedAt, ended } = drive;
-  const ttlMs = Number(memoryEnv.ACCESS_TOKEN_TTL) * 1000;
-  const liveAtEnd = finishedAt.filter((time) => time > ended - ttlMs).length;
+  const { measured, ended } = drive;
+  const ttlMs = Math.max(...[memoryEnv.ACCESS_TOKEN_TTL, memoryEnv.CODE_TTL, memoryEnv.LOGIN_TTL].map(Number)) * 1000;
   context.log(`memory: bridge, ${measured.logins} logins in ${measured.seconds.toFixed(0)} s, RSS ${measured.beforeMb.toFixed(0)} → ${measured.afterMb.toFixed(0)} MB`);
   const expiresAt = ended + ttlMs + (sweepSeconds + 2) * 1000;
   return {
@@ -552,7 +565,7 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
           }
         }
         const afterTtlMb = rssMb(bridge.pid);
-        return { ...measured, liveAtEnd, settings: settingsText, ceiling, leanCeiling, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
+        return { ...measured, settings: settingsText, ceiling, leanCeiling, lean, afterTtlMb, waitedSeconds: (performance.now() - ended) / 1000 };
       } finally {
         await bridge.stop();
       }
