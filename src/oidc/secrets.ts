@@ -9,15 +9,28 @@ const tokenBytes = 32;
 const pool = Buffer.alloc(128 * tokenBytes);
 let poolOffset = pool.length;
 
-/** A random, unguessable token (256 bits), URL-safe. @see RFC 6749 §10.10 */
-export function randomToken(): string {
-  if (poolOffset + tokenBytes > pool.length) {
+/** Where the next `count` unused bytes of the pool start (count ≤ its size). */
+function takeFromPool(count: number): number {
+  if (poolOffset + count > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const token = pool.toString('base64url', poolOffset, poolOffset + tokenBytes);
-  poolOffset += tokenBytes;
-  return token;
+  const start = poolOffset;
+  poolOffset += count;
+  return start;
+}
+
+/** A random, unguessable token (256 bits), URL-safe. @see RFC 6749 §10.10 */
+export function randomToken(): string {
+  const start = takeFromPool(tokenBytes);
+  return pool.toString('base64url', start, start + tokenBytes);
+}
+
+/** Fills `target` (at most 32 bytes: an IV, a salt) with random bytes from the same pool. */
+export function fillRandom(target: Buffer): void {
+  if (target.length > tokenBytes) throw new RangeError(`fillRandom takes at most ${String(tokenBytes)} bytes`);
+  const start = takeFromPool(target.length);
+  pool.copy(target, 0, start, start + target.length);
 }
 
 /**

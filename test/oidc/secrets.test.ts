@@ -1,5 +1,5 @@
 import t from 'tap';
-import { randomToken } from '../../src/oidc/secrets.js';
+import { fillRandom, randomToken } from '../../src/oidc/secrets.js';
 
 t.test('hands out 256-bit URL-safe tokens, never the same bytes twice, across many pool refills', async (t) => {
   const tokens = Array.from({ length: 10_000 }, () => randomToken());
@@ -24,4 +24,27 @@ t.test('hands out 256-bit URL-safe tokens, never the same bytes twice, across ma
   const counts = new Array<number>(256).fill(0);
   for (const token of tokens) for (const byte of Buffer.from(token, 'base64url')) counts[byte] = (counts[byte] ?? 0) + 1;
   t.ok(Math.min(...counts) > 1000 && Math.max(...counts) < 1500, `byte counts between ${String(Math.min(...counts))} and ${String(Math.max(...counts))}`);
+});
+
+t.test('fills IVs from the same pool, never handing out bytes a token or another IV had', async (t) => {
+  const seen = new Set<string>();
+  let repeated = 0;
+  const remember = (bytes: Buffer) => {
+    for (let at = 0; at + 6 <= bytes.length; at += 6) {
+      const run = bytes.toString('hex', at, at + 6);
+      if (seen.has(run)) repeated++;
+      seen.add(run);
+    }
+  };
+  // 12-byte IVs between tokens: refills land at every offset of the 4 KiB pool.
+  for (let index = 0; index < 5_000; index++) {
+    const iv = Buffer.alloc(12);
+    fillRandom(iv);
+    remember(iv);
+    remember(Buffer.from(randomToken(), 'base64url'));
+  }
+  t.equal(repeated, 0);
+  t.throws(() => {
+    fillRandom(Buffer.alloc(33));
+  }, RangeError);
 });
