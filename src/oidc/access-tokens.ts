@@ -1,5 +1,6 @@
-import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { sealedBytes, sealUnder, unsealUnder } from './sealed.js';
+import { derivedKey } from './secrets.js';
 
 const daySeconds = 86_400;
 const epochBytes = 4;
@@ -46,7 +47,7 @@ export class SealedAccessTokens {
     for (const old of this.keys.keys()) {
       if (old < epoch - oldestEpochAccepted - newestEpochAccepted) this.keys.delete(old);
     }
-    const key = createSecretKey(Buffer.from(hkdfSync('sha256', this.secret, '', `kakao-oidc-bridge access token ${String(epoch)}`, 32)));
+    const key = derivedKey(this.secret, `access token ${String(epoch)}`);
     this.keys.set(epoch, key);
     return key;
   }

@@ -1,5 +1,5 @@
-import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { randomToken } from './secrets.js';
+import { createHmac, type KeyObject } from 'node:crypto';
+import { derivedKey, randomToken, safeEqual } from './secrets.js';
 
 /** randomToken()'s length: 32 bytes in base64url. */
 const randomChars = 43;
@@ -15,22 +15,20 @@ export class AuthorizationCodes {
   private readonly key: KeyObject;
 
   constructor(secret: string) {
-    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', 'kakao-oidc-bridge authorization code', 32)));
+    this.key = derivedKey(secret, 'authorization code');
   }
 
   mint(): string {
     const random = randomToken();
-    return `${random}${this.mac(random).toString('base64url')}`;
+    return `${random}${this.mac(random)}`;
   }
 
   /** True only for a code mint() made with this secret (it may be redeemed, expired or live). */
   minted(code: string): boolean {
-    const presented = Buffer.from(code.slice(randomChars), 'base64url');
-    if (code.length <= randomChars || presented.length !== macBytes || presented.toString('base64url') !== code.slice(randomChars)) return false;
-    return timingSafeEqual(presented, this.mac(code.slice(0, randomChars)));
+    return code.length > randomChars && safeEqual(code.slice(randomChars), this.mac(code.slice(0, randomChars)));
   }
 
-  private mac(random: string): Buffer {
-    return createHmac('sha256', this.key).update(random).digest().subarray(0, macBytes);
+  private mac(random: string): string {
+    return createHmac('sha256', this.key).update(random).digest().subarray(0, macBytes).toString('base64url');
   }
 }

@@ -1,4 +1,4 @@
-import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createSecretKey, hash, hkdfSync, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const tokenBytes = 32;
 /**
@@ -46,4 +46,9 @@ export function safeEqual(presented: string, expected: string): boolean {
   const a = hash('sha256', presented, 'buffer');
   const b = hash('sha256', expected, 'buffer');
   return timingSafeEqual(a, b);
+}
+
+/** A 256-bit key for one purpose, derived (HKDF-SHA-256) from a long-lived secret such as COOKIE_SECRET. */
+export function derivedKey(secret: string, purpose: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', `kakao-oidc-bridge ${purpose}`, 32)));
 }
