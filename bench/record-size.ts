@@ -62,9 +62,9 @@ async function callback(records: InstanceType<typeof Records>, index: number): P
 
 /** What /token removes: the code, then the completed callback it names. */
 async function redeem(records: InstanceType<typeof Records>, code: string): Promise<void> {
-  const taken = await records.takeCode(code);
-  if (taken?.completedCallback === undefined) throw new Error('the code record names no completed callback');
-  await records.forgetCompletedCallback(taken.completedCallback);
+  const completed = (await records.takeCode(code))?.issued.completedCallback;
+  if (completed === undefined) throw new Error('the code record names no completed callback');
+  await records.forgetCompletedCallback(completed);
 }
 
 runScript('bench:records', async () => {

@@ -43,6 +43,12 @@ export interface IssuedCode {
   completedCallback?: string;
 }
 
+export interface RedeemedCode {
+  issued: IssuedCode;
+  /** The grant id an access token bought with this code carries (AccessTokenRecord.grant). */
+  grant: string;
+}
+
 /** What an access token carries, sealed inside it. */
 export interface AccessTokenRecord {
   clientId: string;
@@ -112,8 +118,11 @@ export class Records {
     return this.store.put(`code:${tokenHash(code)}`, storedJson({ ...issued, completedCallback: tokenHash(loginId) }), ttl);
   }
 
-  takeCode(code: string): Promise<IssuedCode | undefined> {
-    return this.store.take(`code:${tokenHash(code)}`).then(parse<IssuedCode>);
+  /** The code's record, once, and the grant its tokens belong to: what a replay of the code revokes (revokeGrant). */
+  async takeCode(code: string): Promise<RedeemedCode | undefined> {
+    const grant = tokenHash(code);
+    const issued = parse<IssuedCode>(await this.store.take(`code:${grant}`));
+    return issued === undefined ? undefined : { issued, grant };
   }
 
   /**

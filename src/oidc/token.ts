@@ -9,7 +9,6 @@ import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
 import { verifyS256 } from './pkce.js';
 import type { IssuedCode } from './records.js';
-import { tokenHash } from './secrets.js';
 
 const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 
@@ -61,13 +60,14 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
     if (body.grant_type !== 'authorization_code') throw new UnsupportedGrantType('only grant_type=authorization_code is supported');
     if (body.code === undefined) throw new InvalidRequest('code is required');
 
-    const issued = await context.records.takeCode(body.code);
-    if (issued === undefined) {
+    const redeemed = await context.records.takeCode(body.code);
+    if (redeemed === undefined) {
       if (await context.records.revokeGrant(body.code)) {
         request.log.warn({ client: client.clientId }, 'authorization code presented again after its redemption or expiry: any access token it bought is revoked');
       }
       throw new InvalidGrant('the code is invalid, expired or already used');
     }
+    const { issued, grant } = redeemed;
     checkCodeBinding(issued, client.clientId, body);
 
     const now = context.now();
@@ -79,7 +79,7 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
         scopes: issued.scopes,
         claims: issued.claims,
         expiresAt: now + accessTokenTtl,
-        grant: tokenHash(body.code),
+        grant,
       },
       now,
     );
