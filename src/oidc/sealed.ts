@@ -38,7 +38,10 @@ export function unsealUnder(key: KeyObject, data: Buffer, prefixBytes = 0): stri
     const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(prefixBytes, prefixBytes + ivBytes));
     decipher.setAAD(data.subarray(0, prefixBytes));
     decipher.setAuthTag(data.subarray(prefixBytes + ivBytes, bodyAt));
-    return decipher.update(data.subarray(bodyAt), undefined, 'utf8') + decipher.final('utf8');
+    const plaintext = decipher.update(data.subarray(bodyAt));
+    // GCM's final() checks the tag and adds no bytes; decoding once skips the StringDecoder that update(…, 'utf8') creates.
+    decipher.final();
+    return plaintext.toString('utf8');
   } catch {
     return undefined;
   }
