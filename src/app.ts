@@ -42,8 +42,12 @@ const bodyLimitBytes = 64 * 1024;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** false: the access-log hook below skips this route (public documents, src/oidc/discovery.ts). */
-    accessLog?: boolean;
+    /**
+     * The access-log line of this route's responses: 'none' for public documents
+     * (src/oidc/discovery.ts); 'failures' for what relying parties poll at their own rate
+     * (/userinfo): successful responses at debug, the rest at info. Default: every response at info.
+     */
+    accessLog?: 'none' | 'failures';
   }
 }
 
@@ -105,12 +109,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     reply.headers(securityHeaders);
     done();
   });
+  // Checked once, so that a success logged at debug costs nothing (not even its IP) at other levels.
+  const debugLogged = ['debug', 'trace'].includes(logger.level);
   app.addHook('onResponse', (request, reply, done) => {
-    if (request.routeOptions.config.accessLog === false) {
+    const accessLog = request.routeOptions.config.accessLog;
+    const quietSuccess = accessLog === 'failures' && reply.statusCode < 400;
+    if (accessLog === 'none' || (quietSuccess && !debugLogged)) {
       done();
       return;
     }
-    request.log.info(
+    request.log[quietSuccess ? 'debug' : 'info'](
       { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: request.ip },
       'request',
     );

@@ -75,10 +75,10 @@ export function registerDiscovery(app: FastifyInstance, context: ProviderContext
     quiet.setChildLoggerFactory(() => quietLogger);
     const discovery = new PublicDocument();
     const jwks = new PublicDocument();
-    quiet.get('/.well-known/openid-configuration', { config: { accessLog: false } }, (_request, reply) => {
+    quiet.get('/.well-known/openid-configuration', { config: { accessLog: 'none' } }, (_request, reply) => {
       discovery.send(reply, discoveryJson);
     });
-    quiet.get('/jwks', { config: { accessLog: false } }, (_request, reply) => {
+    quiet.get('/jwks', { config: { accessLog: 'none' } }, (_request, reply) => {
       jwks.send(reply, context.keys.jwksJson);
     });
     return Promise.resolve();

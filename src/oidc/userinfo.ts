@@ -68,8 +68,10 @@ export function registerUserinfo(app: FastifyInstance, context: ProviderContext)
     }
     return reply.send(claims);
   };
-  app.get('/userinfo', handler);
-  app.post('/userinfo', { schema: { body: UserinfoBody }, attachValidation: true }, (request, reply) => {
+  // Relying parties may call it on every page view, at a rate no login sets: a line for failures only.
+  const config = { accessLog: 'failures' } as const;
+  app.get('/userinfo', { config }, handler);
+  app.post('/userinfo', { config, schema: { body: UserinfoBody }, attachValidation: true }, (request, reply) => {
     // The token may come in the header alone, with no body at all. @see OIDC Core §5.3.1
     if (request.validationError !== undefined && request.body !== undefined) throw new InvalidRequest('malformed form body');
     return handler(request, reply);

@@ -34,7 +34,11 @@ t.test('writes one JSON line per request with a request id, and never a code, to
     t.notOk(text.includes(value), `${name} is not logged`);
   }
   const requests = bridge.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
-  t.ok(requests.length >= 7, 'a line per request');
+  t.same(
+    requests.map((entry) => `${String(entry.path)} ${String(entry.status)}`),
+    ['/authorize 302', '/callback/kakao 302', '/token 200', '/token 400', '/token 401', '/callback/kakao 400'],
+    'a line per request, but for the successful /userinfo call',
+  );
   for (const entry of requests) {
     t.type(entry.reqId, 'string');
     t.notMatch(String(entry.path), /\?/, 'path without query string');
@@ -55,4 +59,21 @@ t.test('logs no line for discovery and JWKS (fetched by every relying party), an
     ['/healthz', '/no-such-endpoint'],
   );
   t.equal(new Set(requests.map((entry) => entry.reqId)).size, 2);
+});
+
+t.test('/userinfo: a line for each failure at info, for each success only at debug', async (t) => {
+  for (const level of ['info', 'debug']) {
+    const bridge = await startBridge(t, { env: { LOG_LEVEL: level } });
+    const browser = new Browser();
+    const kakaoCallback = await browser.follow(authorizeUrl(bridge), `${bridge.issuer}/callback/`);
+    const code = new URL((await browser.get(kakaoCallback.href)).headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const tokens = (await (await redeemCode(bridge, code)).json()) as { access_token: string };
+    t.equal((await getUserinfo(bridge, tokens.access_token)).status, 200);
+    t.equal((await getUserinfo(bridge, 'not-a-token')).status, 401);
+    const userinfoLines = bridge.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'request' && entry.path === '/userinfo')
+      .map((entry) => `${String(entry.level)} ${String(entry.status)}`);
+    t.same(userinfoLines, level === 'info' ? ['30 401'] : ['20 200', '30 401'], `LOG_LEVEL=${level}`);
+  }
 });

@@ -51,7 +51,8 @@ export async function startReplicas(t: TapLike, options: ReplicaOptions): Promis
   const issuer = options.publicUrl ?? `http://127.0.0.1:${await freePort()}`;
   kakao.addApp({ clientId: kakaoApp.clientId, clientSecret: kakaoApp.clientSecret, redirectUris: [`${issuer}/callback/kakao`] });
   const dir = t.testdir();
-  const baseEnv = { ...bridgeEnv(issuer, kakao.url), REDIS_URL: options.redisUrl };
+  // At debug, every response has its line (successful /userinfo calls too): servedPaths() reads them.
+  const baseEnv = { ...bridgeEnv(issuer, kakao.url), REDIS_URL: options.redisUrl, LOG_LEVEL: 'debug' };
   // Each replica has its own DATA_DIR, as on separate hosts, and no COOKIE_SECRET: signing keys
   // and the cookie secret reach every replica through Redis alone.
   const configFor = (index: number) =>
