@@ -383,18 +383,26 @@ function startLoginCeiling(context: Context, options: { script?: string; nodeArg
   return spawnBenchServer(options.script ?? loginCeilingScript, serverCore, env, options.nodeArgs);
 }
 
-/** The same logins against the login ceiling; with `redisUrl`, the ceiling that also makes a login's six Redis round trips. */
-async function ceilingLogins(context: Context, redisUrl?: string): Promise<LoginRow> {
-  const id = redisUrl === undefined ? 'ceiling.login' : 'ceiling.login-redis';
-  const label =
-    redisUrl === undefined
-      ? 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else'
-      : 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip';
+/** The login ceilings (bench/servers/login-ceiling.ts) the full logins are held against. */
+const loginCeilings = {
+  bare: { id: 'ceiling.login', label: 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else', paced: true },
+  protocol: {
+    id: 'ceiling.login-protocol',
+    label:
+      'ceiling · login with the protocol’s checks: the same, and what the specifications require of any login, in memory (browser-bound one-time state, one-time code, client authentication, redirect_uri and nonce, access tokens kept for /userinfo)',
+    paced: false,
+  },
+  redis: { id: 'ceiling.login-redis', label: 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip', paced: true },
+} as const;
+
+/** The same logins against one of the login ceilings, with the environment that selects it. */
+async function ceilingLogins(context: Context, ceiling: (typeof loginCeilings)[keyof typeof loginCeilings], env: Record<string, string>): Promise<LoginRow> {
+  const { id, label } = ceiling;
   context.log(`  ${label}`);
-  const server = await startLoginCeiling(context, { env: redisUrl === undefined ? {} : { REDIS_URL: redisUrl } });
+  const server = await startLoginCeiling(context, { env });
   try {
     const flow: Flow = async () => (await fullLogin(context.client, server.url)).bridgeMs;
-    return loginRow(id, label, await measureFlow(context.settings, flow, server.pid, true));
+    return loginRow(id, label, await measureFlow(context.settings, flow, server.pid, ceiling.paced));
   } catch (error) {
     return unmeasuredLogins(id, label, (error as Error).message.slice(0, 300));
   } finally {
@@ -403,8 +411,12 @@ async function ceilingLogins(context: Context, redisUrl?: string): Promise<Login
 }
 
 export async function logins(context: Context): Promise<LoginRow[]> {
-  context.log('full logins: the login ceiling, then the bridge');
-  const rows = [await ceilingLogins(context), await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {})];
+  context.log('full logins: the login ceilings, then the bridge');
+  const rows = [
+    await ceilingLogins(context, loginCeilings.bare, {}),
+    await ceilingLogins(context, loginCeilings.protocol, { PROTOCOL_CHECKS: '1' }),
+    await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {}),
+  ];
   const label = 'bridge · full login, Redis store';
   if (!existsSync(join(context.dist, 'store', 'redis.js'))) {
     rows.push(unmeasuredLogins('login.redis', label, 'pending: src/store/redis.ts (RedisStore) is not built yet'));
@@ -417,7 +429,7 @@ export async function logins(context: Context): Promise<LoginRow[]> {
   }
   try {
     const dataDir = mkdtempSync(join(context.workDir, 'redis-data-'));
-    rows.push(await ceilingLogins(context, redis.url));
+    rows.push(await ceilingLogins(context, loginCeilings.redis, { REDIS_URL: redis.url }));
     rows.push(await bridgeLogins(context, 'login.redis', label, { REDIS_URL: redis.url, DATA_DIR: dataDir }));
   } finally {
     await redis.stop();

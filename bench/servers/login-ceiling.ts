@@ -7,14 +7,29 @@
  *   POST /token                parses the form, signs the id_token (jose, RS256 2048, key imported once)
  *   GET  /userinfo             the user's claims as JSON
  * PORT is the bridge's port (the fake Kakao knows only that redirect URI); KAKAO_URL the fake Kakao.
+ *
  * With REDIS_URL it also makes the six store round trips that a login through a shared store
  * cannot skip, one after another as a login needs them: the pending login written at /authorize
  * and taken at /callback, the code written at /callback and taken at /token, the access token
  * written at /token and read at /userinfo (records of the bridge's size, nothing checked).
+ *
+ * With PROTOCOL_CHECKS=1 it does, in memory, what the specifications require of any login, and
+ * nothing else (no logs, metrics, rate limits, security headers or sealing):
+ *   /authorize  the client and its exact redirect_uri, response_type and the openid scope
+ *               (RFC 6749 §3.1.2.3, RFC 9700 §2.1); a one-time state for Kakao, bound to the browser
+ *               by a cookie (RFC 6749 §10.12, RFC 9700 §4.7.1); the pending login kept until /callback
+ *   /callback   the pending login taken once and its cookie compared in constant time; Kakao's
+ *               profile parsed into claims; a one-time code kept; the client's state and iss
+ *               returned (RFC 9207)
+ *   /token      grant_type; the client authenticated in constant time (RFC 6749 §2.3.1); the code
+ *               taken once, for the client and redirect_uri it was issued to (§4.1.3); the
+ *               id_token with the client's nonce (OIDC Core §3.1.3.3); the access token kept for
+ *               /userinfo; no-store (§5.1)
+ *   /userinfo   the Bearer token looked up and its expiry checked (RFC 6750, OIDC Core §5.3)
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import { generateKeyPair, SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -33,6 +48,8 @@ const redis = process.env.REDIS_URL === undefined ? undefined : new Redis(proces
 const loginRecord = JSON.stringify({ clientId: relyingParty.clientId, redirectUri: relyingParty.redirectUri, state: random(), nonce: random(), scopes: scope.split(' '), codeChallenge: random(), connectorId: 'kakao', upstreamVerifier: random(), browser: random() });
 const grantRecord = JSON.stringify({ clientId: relyingParty.clientId, subject: '3827731058', scopes: scope.split(' '), claims: userClaims, expiresAt: 0, nonce: random() });
 
+type Claims = Record<string, string | boolean>;
+
 const app = Fastify({ logger: false });
 await app.register(fastifyFormbody);
 /** Kakao's authorize URL for a new login (with Redis, once the pending login is stored). */
@@ -40,42 +57,153 @@ function toKakao(state: string): string {
   const query = new URLSearchParams({ client_id: kakaoApp.clientId, redirect_uri: callbackUrl, response_type: 'code', state });
   return `${kakaoUrl}/oauth/authorize?${query.toString()}`;
 }
-// Without Redis the handlers stay synchronous, as the ceiling was measured before it had a Redis variant.
-if (redis === undefined) {
-  app.get('/authorize', (_request, reply) => reply.redirect(toKakao(random()), 302));
-  app.get('/userinfo', () => userClaims);
-} else {
-  app.get('/authorize', async (_request, reply) => {
-    const state = random();
-    await redis.set(`login:${state}`, loginRecord, 'EX', 600);
-    return reply.redirect(toKakao(state), 302);
-  });
-  app.get('/userinfo', async (req) => {
-    await redis.get(`access:${req.headers.authorization?.slice('Bearer '.length) ?? ''}`);
-    return userClaims;
-  });
-}
-app.get<{ Querystring: { code?: string; state?: string } }>('/callback/kakao', async (req, reply) => {
-  if (redis !== undefined) await redis.getdel(`login:${req.query.state ?? ''}`);
-  const form = new URLSearchParams({ grant_type: 'authorization_code', client_id: kakaoApp.clientId, client_secret: kakaoApp.clientSecret, redirect_uri: callbackUrl, code: req.query.code ?? '' });
+
+/** Kakao's two calls for the code it sent back: its token endpoint, then the user's profile (the response body). */
+async function kakaoProfile(code: string): Promise<unknown> {
+  const form = new URLSearchParams({ grant_type: 'authorization_code', client_id: kakaoApp.clientId, client_secret: kakaoApp.clientSecret, redirect_uri: callbackUrl, code });
   const token = await request(`${kakaoUrl}/oauth/token`, { dispatcher: kakao, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: form.toString() });
   const { access_token: accessToken } = (await token.body.json()) as { access_token: string };
   const user = await request(`${kakaoUrl}/v2/user/me`, { dispatcher: kakao, headers: { authorization: `Bearer ${accessToken}` } });
-  await user.body.text();
-  const code = random();
-  if (redis !== undefined) await redis.set(`code:${code}`, grantRecord, 'EX', 60);
-  return reply.redirect(`${relyingParty.redirectUri}?code=${code}&state=x`, 302);
-});
-app.post<{ Body: { code?: string } }>('/token', async (req) => {
-  const accessToken = random();
-  if (redis !== undefined) await redis.getdel(`code:${req.body.code ?? ''}`);
+  return user.body.json();
+}
+
+function signIdToken(claims: Claims, nonce: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const signing = new SignJWT({ ...userClaims, iss: issuer, aud: relyingParty.clientId, exp: now + 3600, iat: now, auth_time: now, nonce: 'rp-nonce' })
+  return new SignJWT({ ...claims, iss: issuer, aud: relyingParty.clientId, exp: now + 3600, iat: now, auth_time: now, nonce })
     .setProtectedHeader({ alg: 'RS256', kid: 'ceiling-rs256', typ: 'JWT' })
     .sign(privateKey);
-  // The access token's write overlaps the signature, as the bridge's does.
-  const [idToken] = await Promise.all([signing, redis?.set(`access:${accessToken}`, grantRecord, 'EX', 3600)]);
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope, id_token: idToken };
-});
+}
+
+const tokenResponse = (accessToken: string, idToken: string) => ({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope, id_token: idToken });
+
+if (process.env.PROTOCOL_CHECKS === '1') {
+  registerProtocolChecks();
+} else {
+  registerUnchecked();
+}
+
+/** The bare ceiling (and its Redis variant): nothing is checked. */
+function registerUnchecked(): void {
+  // Without Redis the handlers stay synchronous, as the ceiling was measured before it had a Redis variant.
+  if (redis === undefined) {
+    app.get('/authorize', (_request, reply) => reply.redirect(toKakao(random()), 302));
+    app.get('/userinfo', () => userClaims);
+  } else {
+    app.get('/authorize', async (_request, reply) => {
+      const state = random();
+      await redis.set(`login:${state}`, loginRecord, 'EX', 600);
+      return reply.redirect(toKakao(state), 302);
+    });
+    app.get('/userinfo', async (req) => {
+      await redis.get(`access:${req.headers.authorization?.slice('Bearer '.length) ?? ''}`);
+      return userClaims;
+    });
+  }
+  app.get<{ Querystring: { code?: string; state?: string } }>('/callback/kakao', async (req, reply) => {
+    if (redis !== undefined) await redis.getdel(`login:${req.query.state ?? ''}`);
+    await kakaoProfile(req.query.code ?? '');
+    const code = random();
+    if (redis !== undefined) await redis.set(`code:${code}`, grantRecord, 'EX', 60);
+    return reply.redirect(`${relyingParty.redirectUri}?code=${code}&state=x`, 302);
+  });
+  app.post<{ Body: { code?: string } }>('/token', async (req) => {
+    const accessToken = random();
+    if (redis !== undefined) await redis.getdel(`code:${req.body.code ?? ''}`);
+    // The access token's write overlaps the signature, as the bridge's does.
+    const [idToken] = await Promise.all([signIdToken(userClaims, 'rp-nonce'), redis?.set(`access:${accessToken}`, grantRecord, 'EX', 3600)]);
+    return tokenResponse(accessToken, idToken);
+  });
+}
+
+interface Expiring {
+  expiresAt: number;
+}
+interface PendingLogin extends Expiring {
+  clientId: string;
+  redirectUri: string;
+  state: string | undefined;
+  nonce: string;
+  binding: string;
+}
+interface Grant extends Expiring {
+  clientId: string;
+  redirectUri: string;
+  nonce: string;
+  claims: Claims;
+}
+interface AccessToken extends Expiring {
+  claims: Claims;
+}
+
+/** What any correct login does beyond the bare ceiling (see the top of this file), in memory. */
+function registerProtocolChecks(): void {
+  const clients = new Map([[relyingParty.clientId, { secret: Buffer.from(relyingParty.clientSecret), redirectUris: new Set([relyingParty.redirectUri]) }]]);
+  const pending = new Map<string, PendingLogin>();
+  const codes = new Map<string, Grant>();
+  const accessTokens = new Map<string, AccessToken>();
+  const take = <T extends Expiring>(map: Map<string, T>, key: string): T | undefined => {
+    const value = map.get(key);
+    map.delete(key);
+    return value !== undefined && value.expiresAt > Date.now() ? value : undefined;
+  };
+  // Expired entries go, as a store's TTLs would make them.
+  setInterval(() => {
+    const now = Date.now();
+    for (const map of [pending, codes, accessTokens] as Map<string, Expiring>[]) for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
+  }, 30_000).unref();
+  const sameSecret = (given: string, expected: Buffer) => {
+    const bytes = Buffer.from(given);
+    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+  };
+  const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/authorize', (req, reply) => {
+    const { client_id: clientId = '', redirect_uri: redirectUri = '', response_type: responseType, scope: requested = '', state, nonce = '' } = req.query;
+    if (clients.get(clientId)?.redirectUris.has(redirectUri) !== true) return refuse(reply, 400, 'invalid_request');
+    if (responseType !== 'code' || !requested.split(' ').includes('openid')) return refuse(reply, 400, 'invalid_request');
+    const kakaoState = random();
+    const binding = random();
+    pending.set(kakaoState, { clientId, redirectUri, state, nonce, binding, expiresAt: Date.now() + 600_000 });
+    return reply.header('set-cookie', `binding=${binding}; Path=/callback; HttpOnly; SameSite=Lax; Max-Age=600`).redirect(toKakao(kakaoState), 302);
+  });
+  app.get<{ Querystring: { code?: string; state?: string } }>('/callback/kakao', async (req, reply) => {
+    const login = take(pending, req.query.state ?? '');
+    const binding = /(?:^|;\s*)binding=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
+    if (login === undefined || binding === undefined || !sameSecret(binding, Buffer.from(login.binding))) return refuse(reply, 400, 'invalid_request');
+    const profile = (await kakaoProfile(req.query.code ?? '')) as { id: number; kakao_account: { profile: { nickname: string; profile_image_url: string }; email: string; is_email_valid: boolean; is_email_verified: boolean } };
+    const account = profile.kakao_account;
+    const claims = {
+      sub: String(profile.id),
+      name: account.profile.nickname,
+      nickname: account.profile.nickname,
+      picture: account.profile.profile_image_url,
+      email: account.email,
+      email_verified: account.is_email_valid && account.is_email_verified,
+    };
+    const code = random();
+    codes.set(code, { clientId: login.clientId, redirectUri: login.redirectUri, nonce: login.nonce, claims, expiresAt: Date.now() + 60_000 });
+    const back = new URLSearchParams({ code, ...(login.state === undefined ? {} : { state: login.state }), iss: issuer });
+    return reply.redirect(`${login.redirectUri}?${back.toString()}`, 302);
+  });
+  app.post<{ Body: Record<string, string | undefined> }>('/token', async (req, reply) => {
+    const { grant_type: grantType, client_id: clientId = '', client_secret: secret = '', code = '', redirect_uri: redirectUri } = req.body;
+    if (grantType !== 'authorization_code') return refuse(reply, 400, 'unsupported_grant_type');
+    const client = clients.get(clientId);
+    if (client === undefined || !sameSecret(secret, client.secret)) return refuse(reply, 401, 'invalid_client');
+    const grant = take(codes, code);
+    if (grant === undefined || grant.clientId !== clientId || grant.redirectUri !== redirectUri) return refuse(reply, 400, 'invalid_grant');
+    const accessToken = random();
+    accessTokens.set(accessToken, { claims: grant.claims, expiresAt: Date.now() + 3_600_000 });
+    const idToken = await signIdToken(grant.claims, grant.nonce);
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokenResponse(accessToken, idToken));
+  });
+  app.get('/userinfo', (req, reply) => {
+    const header = req.headers.authorization ?? '';
+    const token = accessTokens.get(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+    if (token === undefined || token.expiresAt <= Date.now()) return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
+    return token.claims;
+  });
+}
+
 await app.listen({ port, host: '127.0.0.1' });
 announceReady(issuer);
