@@ -68,7 +68,7 @@ export function registerUserinfo(app: FastifyInstance, context: ProviderContext)
     }
     return reply.send(claims);
   };
-  // Relying parties may call it on every page view, at a rate no login sets: a line for failures only.
+  // Relying parties may call it on every page view, at a rate no login sets: failures logged at info, successes at debug.
   const config = { accessLog: 'failures' } as const;
   app.get('/userinfo', { config }, handler);
   app.post('/userinfo', { config, schema: { body: UserinfoBody }, attachValidation: true }, (request, reply) => {
