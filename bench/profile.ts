@@ -7,7 +7,8 @@
  *
  *   flows: discovery, jwks, authorize, callback, token, userinfo, userinfo-jwt, login, startup;
  *          login-ceiling profiles the login ceiling (bench/servers/login-ceiling.ts) under the same
- *          logins, so that its per-login figures stand beside the bridge's
+ *          logins, so that its per-login figures stand beside the bridge's; sign-ceiling and
+ *          token-ceiling profile those routes of bench/servers/ceiling.ts, beside token and userinfo-jwt
  *   BENCH_DIST=dir      the built bridge (default dist/)
  *   BENCH_PROFILE_DIR   where the profile goes (default dist/bench/profiles)
  *   BENCH_ENV='A=1 B=2' extra environment for the bridge (e.g. REDIS_URL=redis://127.0.0.1:6379)
@@ -17,7 +18,7 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenRequest } from './lib/bridge.js';
+import { ceilingScript, codeShaped, finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenRequest } from './lib/bridge.js';
 import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
@@ -216,12 +217,15 @@ async function main(): Promise<void> {
       // Keys first, so the profile is a restart's.
       await (await startBridge(setup, extraEnv)).stop();
     }
-    const started = flow === 'login-ceiling' ? undefined : await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
-    // Named bridge below either way: the login ceiling stands in its place on its port.
-    const bridge: Spawned = started ?? (await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url }, ['--inspect=127.0.0.1:0']));
+    const ceiling = { 'login-ceiling': loginCeilingScript, 'sign-ceiling': ceilingScript, 'token-ceiling': ceilingScript }[flow];
+    const started = ceiling !== undefined ? undefined : await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
+    // Named bridge below either way: a ceiling stands in its place on its port.
+    const bridge: Spawned = started ?? (await spawnBenchServer(ceiling ?? loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url }, ['--inspect=127.0.0.1:0']));
     const origin = started?.origin ?? bridge.url;
     const inspector = flow === 'startup' ? undefined : await Inspector.connect(await inspectorUrl(() => bridge.stderr()));
     await inspector?.send('Profiler.enable');
+    let summary = '';
+    let units = 0;
     const profiled = async <T>(load: () => Promise<T>): Promise<T> => {
       await inspector?.send('Profiler.start');
       const result = await load();
@@ -229,8 +233,11 @@ async function main(): Promise<void> {
       if (stopped !== undefined) writeFileSync(join(profileDir, `${flow}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`), JSON.stringify(stopped.profile));
       return result;
     };
-    const run = (request: LoadRequest | (() => LoadRequest | undefined), expectStatus: number, amount?: number) =>
-      profiled(() => loadOnce({ origin, request, expectStatus, serverPid: bridge.pid, connections: 16, seconds, ...(amount === undefined ? {} : { amount }) }));
+    const run = async (request: LoadRequest | (() => LoadRequest | undefined), expectStatus: number, amount?: number) => {
+      const result = await profiled(() => loadOnce({ origin, request, expectStatus, serverPid: bridge.pid, connections: 16, seconds, ...(amount === undefined ? {} : { amount }) }));
+      units = result.ok;
+      return result;
+    };
     const sequence = (requests: LoadRequest[]) => {
       let next = 0;
       return () => requests[next++];
@@ -239,8 +246,6 @@ async function main(): Promise<void> {
       const { callbackUrl, jar } = await startLogin(client, origin);
       return redeem(client, origin, await finishCallback(client, callbackUrl, jar));
     };
-    let summary = '';
-    let units = 0;
     const describe = (result: { rps: number; p50: number; p99: number; cpu: number }) =>
       `${flow}: ${result.rps.toFixed(0)}/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, server CPU ${(result.cpu * 100).toFixed(0)} %, ${(result.rps / Math.max(result.cpu, 0.01)).toFixed(0)} per CPU-second`;
     switch (flow) {
@@ -266,6 +271,12 @@ async function main(): Promise<void> {
         summary = describe(await run(sequence(codes.map(tokenRequest)), 200, codes.length));
         break;
       }
+      case 'sign-ceiling':
+        summary = describe(await run({ path: '/sign' }, 200));
+        break;
+      case 'token-ceiling':
+        summary = describe(await run(tokenRequest(codeShaped()), 200));
+        break;
       case 'userinfo':
         summary = describe(await run({ path: '/userinfo', headers: { authorization: `Bearer ${await token()}` } }, 200));
         break;

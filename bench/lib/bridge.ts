@@ -17,6 +17,8 @@ export interface BridgeSetup {
 export const fakeKakaoScript = fileURLToPath(new URL('../servers/fake-kakao.ts', import.meta.url));
 /** Bare Fastify doing only a login's unavoidable work; it must listen on the bridge's port (the fake Kakao's one redirect URI). */
 export const loginCeilingScript = fileURLToPath(new URL('../servers/login-ceiling.ts', import.meta.url));
+/** The endpoint ceilings (static JSON, sign, verify, token); any port. */
+export const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
 
 export function bridgeOrigin(port: number): string {
   return `http://127.0.0.1:${port}`;

@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { anchorLogin, anchorRedeem, anchorSession, createAnchorCodes, startAnchor } from './anchor.js';
 import {
   authorizePath,
   finishCallback,
   fullLogin,
+  ceilingScript,
   loginCeilingScript,
   mintCodes,
   prepareCallbacks,
@@ -53,8 +53,6 @@ export interface Context {
   shared?: StartedBridge;
   log(message: string): void;
 }
-
-const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
 
 function endpointRow(id: string, label: string, result: RowResult, expected: string): EndpointRow {
   const bad = result.runs.filter((run) => run.unexpected > 0 || run.errors > 0);
