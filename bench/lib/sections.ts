@@ -14,6 +14,7 @@ import {
   prepareCallbacks,
   redeem,
   startBridge,
+  startFakeKakao,
   startLogin,
   codeShaped,
   tokenRequest,
@@ -211,14 +212,17 @@ defineRow('bridge.callback', 'bridge · /callback (2 calls to the fake Kakao)', 
     },
   }),
 );
-defineRow('bridge.token', 'bridge · /token (codes from real logins)', 200, ({ client, settings }, bridge) =>
-  Promise.resolve({
+/** Token requests for codes minted before each run by real logins at `origin` (the bridge, or a login ceiling). */
+function mintedTokenRequests({ client, settings }: Context, origin: string): RowRequests {
+  return {
     prepare: async (seconds: number, previous: RunResult | undefined) => {
-      const codes = await mintCodes(client, bridge.origin, sized(previous, seconds, codeGuess(settings), settings.codeCap), settings.loginConcurrency);
+      const codes = await mintCodes(client, origin, sized(previous, seconds, codeGuess(settings), settings.codeCap), settings.loginConcurrency);
       return { request: sequence(codes.map(tokenRequest)), amount: codes.length };
     },
-  }),
-);
+  };
+}
+
+defineRow('bridge.token', 'bridge · /token (codes from real logins)', 200, (context, bridge) => Promise.resolve(mintedTokenRequests(context, bridge.origin)));
 defineRow('bridge.userinfo', 'bridge · /userinfo JSON', 200, async (context, bridge) => ({
   request: { path: '/userinfo', headers: { authorization: `Bearer ${await accessToken(context, bridge.origin)}` } },
 }));
@@ -240,6 +244,8 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
 /** Ceilings measured again, in alternate runs with the bridge rows judged against them. */
 interface PairedCeilings {
   ceilings: { id: string; label: string; request: CeilingRequest }[];
+  /** /token of the login ceiling (bench/servers/login-ceiling.ts) in these modes, fed codes by real logins through a fake Kakao of its own. */
+  tokenCeilings?: { id: string; label: string; env: Record<string, string> }[];
   /** The bridge rows whose targets are ratios to these ceilings. */
   rows: string[];
 }
@@ -258,6 +264,19 @@ const pairedCeilings: PairedCeilings[] = [
         request: ceilingRequests.token,
       },
     ],
+    tokenCeilings: [
+      {
+        id: 'ceiling.token-checked',
+        label: 'ceiling · token with the protocol’s checks (client authentication, the code taken once for its client and redirect URI, the nonce, the access token kept), in the same alternate runs',
+        env: { PROTOCOL_CHECKS: '1' },
+      },
+      {
+        id: 'ceiling.token-duties',
+        label:
+          'ceiling · token with the checks and the bridge’s duties (rate limit per client and IP, access-log line, request-duration histogram, security headers, access token sealed instead of kept), in the same alternate runs',
+        env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
+      },
+    ],
     rows: ['bridge.token', 'bridge.userinfo-jwt'],
   },
   {
@@ -273,12 +292,23 @@ const pairedCeilings: PairedCeilings[] = [
  * section, then this one) the two moved by ±15 % on a shared host while a gap is a few per cent.
  */
 async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, group: PairedCeilings): Promise<EndpointRow[]> {
-  const labels = [...group.ceilings, ...group.rows.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
+  const tokenCeilings = group.tokenCeilings ?? [];
+  const labels = [...group.ceilings, ...tokenCeilings, ...group.rows.map((id) => ({ id, label: bridgeRows[id]?.label ?? id }))];
   context.log(`  ${labels.map((entry) => entry.label).join(' | ')}`);
   const server = await spawnBenchServer(ceilingScript, serverCore, { PORT: String(await freePort()) });
+  const started: Spawned[] = [];
   try {
     const specs: RowSpec[] = [];
     for (const ceiling of group.ceilings) specs.push(rowSpec(context, 200, server, server.url, { request: await ceiling.request(server.url, context.client) }));
+    for (const ceiling of tokenCeilings) {
+      // A port and a fake Kakao of its own: the run's fake Kakao redirects only to the bridge.
+      const port = await freePort();
+      const kakao = await startFakeKakao(context.dist, port);
+      started.push(kakao);
+      const loginCeiling = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url, ...ceiling.env });
+      started.push(loginCeiling);
+      specs.push(rowSpec(context, 200, loginCeiling, loginCeiling.url, mintedTokenRequests(context, loginCeiling.url)));
+    }
     for (const id of group.rows) {
       const definition = bridgeRows[id];
       if (definition === undefined) throw new Error(`no bridge row ${id}`);
@@ -292,7 +322,7 @@ async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, gr
   } catch (error) {
     return labels.map((entry) => failedRow(entry.id, entry.label, error));
   } finally {
-    await server.stop();
+    for (const spawned of [server, ...started]) await spawned.stop();
   }
 }
 

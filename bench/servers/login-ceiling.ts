@@ -26,10 +26,20 @@
  *               id_token with the client's nonce (OIDC Core §3.1.3.3); the access token kept for
  *               /userinfo; no-store (§5.1)
  *   /userinfo   the Bearer token looked up and its expiry checked (RFC 6750, OIDC Core §5.3)
+ *
+ * With BRIDGE_DUTIES=1 as well, it also does what the bridge owes on every request besides the
+ * protocol, each the plain way: the security headers; a rate limit on /token per client and IP
+ * (@fastify/rate-limit, counted once the form is parsed); one access-log line (pino, to stdout in
+ * batches of 4 KiB); a request-duration histogram (prom-client); and, in place of the kept access
+ * tokens, tokens that carry their record sealed (AES-256-GCM), so that a login leaves nothing in
+ * memory (the RSS target).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyReply } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { pino } from 'pino';
+import { Histogram, Registry } from 'prom-client';
 import { generateKeyPair, SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -50,7 +60,11 @@ const grantRecord = JSON.stringify({ clientId: relyingParty.clientId, subject: '
 
 type Claims = Record<string, string | boolean>;
 
-const app = Fastify({ logger: false });
+const duties = process.env.PROTOCOL_CHECKS === '1' && process.env.BRIDGE_DUTIES === '1';
+const app = Fastify({
+  logger: duties ? { level: 'info', stream: pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }) } : false,
+  disableRequestLogging: true,
+});
 await app.register(fastifyFormbody);
 /** Kakao's authorize URL for a new login (with Redis, once the pending login is stored). */
 function toKakao(state: string): string {
@@ -77,7 +91,7 @@ function signIdToken(claims: Claims, nonce: string): Promise<string> {
 const tokenResponse = (accessToken: string, idToken: string) => ({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope, id_token: idToken });
 
 if (process.env.PROTOCOL_CHECKS === '1') {
-  registerProtocolChecks();
+  registerProtocolChecks(duties ? await registerDuties() : undefined);
 } else {
   registerUnchecked();
 }
@@ -131,16 +145,92 @@ interface Grant extends Expiring {
   nonce: string;
   claims: Claims;
 }
+/** What the bridge's access tokens carry (src/oidc/records.ts), but the code's hash. */
 interface AccessToken extends Expiring {
+  clientId: string;
+  subject: string;
+  scopes: string[];
   claims: Claims;
 }
 
+/** How /token and /userinfo hand out and read access tokens: kept in memory, or sealed into the token itself. */
+interface AccessTokens {
+  issue(token: AccessToken): string;
+  read(token: string): AccessToken | undefined;
+}
+
+interface Duties {
+  tokenLimit: ReturnType<FastifyInstance['rateLimit']>;
+  accessTokens: AccessTokens;
+}
+
+/** The bridge's duties besides the protocol (see the top of this file), each done the plain way. */
+async function registerDuties(): Promise<Duties> {
+  await app.register(fastifyRateLimit, { global: false, cache: 10_000 });
+  const tokenLimit = app.rateLimit({
+    max: 1_000_000,
+    timeWindow: 60_000,
+    keyGenerator: (req) => `token:${String((req.body as Record<string, unknown> | undefined)?.client_id)}:${req.ip}`,
+  });
+  const durations = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [new Registry()],
+  });
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers({ 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    durations.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: `${String(reply.statusCode)[0] ?? ''}xx` }, reply.elapsedTime / 1000);
+    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: req.ip }, 'request');
+    done();
+  });
+  return { tokenLimit, accessTokens: sealedAccessTokens(createSecretKey(randomBytes(32))) };
+}
+
+/** Access tokens as `IV ‖ tag ‖ AES-256-GCM(record)` in base64url: nothing is kept per token. */
+function sealedAccessTokens(key: KeyObject): AccessTokens {
+  return {
+    issue(token) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = cipher.update(JSON.stringify(token), 'utf8');
+      cipher.final();
+      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    },
+    read(token) {
+      const data = Buffer.from(token, 'base64url');
+      if (data.length < 28) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+        decipher.setAuthTag(data.subarray(12, 28));
+        const plaintext = decipher.update(data.subarray(28));
+        decipher.final();
+        return JSON.parse(plaintext.toString('utf8')) as AccessToken;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 /** What any correct login does beyond the bare ceiling (see the top of this file), in memory. */
-function registerProtocolChecks(): void {
+function registerProtocolChecks(withDuties: Duties | undefined): void {
   const clients = new Map([[relyingParty.clientId, { secret: Buffer.from(relyingParty.clientSecret), redirectUris: new Set([relyingParty.redirectUri]) }]]);
   const pending = new Map<string, PendingLogin>();
   const codes = new Map<string, Grant>();
-  const accessTokens = new Map<string, AccessToken>();
+  const kept = new Map<string, AccessToken>();
+  const accessTokens: AccessTokens = withDuties?.accessTokens ?? {
+    issue(token) {
+      const accessToken = random();
+      kept.set(accessToken, token);
+      return accessToken;
+    },
+    read: (token) => kept.get(token),
+  };
   const take = <T extends Expiring>(map: Map<string, T>, key: string): T | undefined => {
     const value = map.get(key);
     map.delete(key);
@@ -149,7 +239,7 @@ function registerProtocolChecks(): void {
   // Expired entries go, as a store's TTLs would make them.
   setInterval(() => {
     const now = Date.now();
-    for (const map of [pending, codes, accessTokens] as Map<string, Expiring>[]) for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
+    for (const map of [pending, codes, kept] as Map<string, Expiring>[]) for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
   }, 30_000).unref();
   const sameSecret = (given: string, expected: Buffer) => {
     const bytes = Buffer.from(given);
@@ -185,21 +275,20 @@ function registerProtocolChecks(): void {
     const back = new URLSearchParams({ code, ...(login.state === undefined ? {} : { state: login.state }), iss: issuer });
     return reply.redirect(`${login.redirectUri}?${back.toString()}`, 302);
   });
-  app.post<{ Body: Record<string, string | undefined> }>('/token', async (req, reply) => {
+  app.post<{ Body: Record<string, string | undefined> }>('/token', withDuties === undefined ? {} : { preValidation: withDuties.tokenLimit }, async (req, reply) => {
     const { grant_type: grantType, client_id: clientId = '', client_secret: secret = '', code = '', redirect_uri: redirectUri } = req.body;
     if (grantType !== 'authorization_code') return refuse(reply, 400, 'unsupported_grant_type');
     const client = clients.get(clientId);
     if (client === undefined || !sameSecret(secret, client.secret)) return refuse(reply, 401, 'invalid_client');
     const grant = take(codes, code);
     if (grant === undefined || grant.clientId !== clientId || grant.redirectUri !== redirectUri) return refuse(reply, 400, 'invalid_grant');
-    const accessToken = random();
-    accessTokens.set(accessToken, { claims: grant.claims, expiresAt: Date.now() + 3_600_000 });
+    const accessToken = accessTokens.issue({ clientId, subject: String(grant.claims.sub), scopes: scope.split(' '), claims: grant.claims, expiresAt: Date.now() + 3_600_000 });
     const idToken = await signIdToken(grant.claims, grant.nonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokenResponse(accessToken, idToken));
   });
   app.get('/userinfo', (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const token = accessTokens.get(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+    const token = accessTokens.read(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
     if (token === undefined || token.expiresAt <= Date.now()) return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
     return token.claims;
   });
