@@ -103,4 +103,9 @@ async function checkedCeiling(t: Test, duties: boolean): Promise<void> {
     lines.some((line) => line.msg === 'request' && line.path === '/token' && line.status === 200),
     'one access-log line per request',
   );
+  t.notOk(
+    lines.some((line) => line.path === '/userinfo' && line.status === 200),
+    'but none for a successful /userinfo, as in the bridge',
+  );
+  t.equal((await get(`${issuer}/authorize?${authorizeQuery()}`)).headers.get('x-ratelimit-limit'), '1000000', '/authorize is rate-limited too');
 }

@@ -421,6 +421,13 @@ const loginCeilings = {
     env: { PROTOCOL_CHECKS: '1' },
     paced: false,
   },
+  duties: {
+    id: 'ceiling.login-duties',
+    label:
+      'ceiling · login with the checks and the bridge’s duties: the same, and rate limits, an access-log line per response, a request-duration histogram, security headers, access tokens sealed instead of kept',
+    env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
+    paced: false,
+  },
   // REDIS_URL, the one Redis of the run, is added where the row is measured.
   redis: { id: 'ceiling.login-redis', label: 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip', env: {}, paced: true },
 } as const;
@@ -445,6 +452,7 @@ export async function logins(context: Context): Promise<LoginRow[]> {
   const rows = [
     await ceilingLogins(context, loginCeilings.bare),
     await ceilingLogins(context, loginCeilings.protocol),
+    await ceilingLogins(context, loginCeilings.duties),
     await bridgeLogins(context, 'login.memory', 'bridge · full login, memory store', {}),
   ];
   const label = 'bridge · full login, Redis store';
