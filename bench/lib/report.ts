@@ -164,23 +164,15 @@ export function targets(results: Results): Target[] {
       met: value === undefined ? undefined : value.judged >= minimum,
     });
   };
-  const tokenCeiling: Bound = {
-    id: 'ceiling.token-duties',
+  /** A ceiling with the protocol's checks and the bridge's duties, its bare and checked forms shown beside it. */
+  const withDuties = (id: string, bare: { id: string; name: string }, checkedId: string): Bound => ({
+    id,
     name: 'with the protocol’s checks and the bridge’s duties',
-    also: [
-      { id: 'ceiling.token-paired', name: 'the token ceiling' },
-      { id: 'ceiling.token-checked', name: 'with the checks' },
-    ],
-  };
+    also: [bare, { id: checkedId, name: 'with the checks' }],
+  });
+  const tokenCeiling = withDuties('ceiling.token-duties', { id: 'ceiling.token-paired', name: 'the token ceiling' }, 'ceiling.token-checked');
   const loginCeiling = { id: 'ceiling.login', name: 'the login ceiling' };
-  const dutiesLoginCeiling: Bound = {
-    id: 'ceiling.login-duties',
-    name: 'with the protocol’s checks and the bridge’s duties',
-    also: [
-      { id: 'ceiling.login', name: 'the login ceiling' },
-      { id: 'ceiling.login-protocol', name: 'with the checks' },
-    ],
-  };
+  const dutiesLoginCeiling = withDuties('ceiling.login-duties', loginCeiling, 'ceiling.login-protocol');
   const redisLoginCeiling = { id: 'ceiling.login-redis', name: 'the login ceiling with Redis' };
   ratioTarget('/userinfo ≥ 2× oidc-provider /me', 'bridge.userinfo', 'anchor.userinfo', 2);
   ratioTarget('/userinfo ≥ 70 % of the verify ceiling (in alternate runs)', 'bridge.userinfo', 'ceiling.verify-paired', 0.7);
