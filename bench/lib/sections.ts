@@ -305,7 +305,7 @@ async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, gr
       const port = await freePort();
       const kakao = await startFakeKakao(context.dist, port);
       started.push(kakao);
-      const loginCeiling = await spawnBenchServer(loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url, ...ceiling.env });
+      const loginCeiling = await startLoginCeiling({ ...context, bridge: { ...context.bridge, port, kakaoUrl: kakao.url } }, { env: ceiling.env });
       started.push(loginCeiling);
       specs.push(rowSpec(context, 200, loginCeiling, loginCeiling.url, mintedTokenRequests(context, loginCeiling.url)));
     }
