@@ -18,7 +18,7 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ceilingScript, codeShaped, finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenRequest } from './lib/bridge.js';
+import { ceilingScript, codeShaped, finishCallback, fullLogin, loginCeilingScript, mintCodes, prepareCallbacks, redeem, startBridge, startFakeKakao, startLogin, authorizePath, tokenRequest, type StartedBridge } from './lib/bridge.js';
 import { Client } from './lib/http.js';
 import { loadOnce, type LoadRequest } from './lib/load.js';
 import { closedLoop } from './lib/logins.js';
@@ -218,9 +218,12 @@ async function main(): Promise<void> {
       await (await startBridge(setup, extraEnv)).stop();
     }
     const ceiling = { 'login-ceiling': loginCeilingScript, 'sign-ceiling': ceilingScript, 'token-ceiling': ceilingScript }[flow];
-    const started = ceiling !== undefined ? undefined : await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']);
+    let started: StartedBridge | undefined;
     // Named bridge below either way: a ceiling stands in its place on its port.
-    const bridge: Spawned = started ?? (await spawnBenchServer(ceiling ?? loginCeilingScript, serverCore, { PORT: String(port), KAKAO_URL: kakao.url }, ['--inspect=127.0.0.1:0']));
+    const bridge: Spawned =
+      ceiling === undefined
+        ? (started = await startBridge(setup, extraEnv, flow === 'startup' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : ['--inspect=127.0.0.1:0']))
+        : await spawnBenchServer(ceiling, serverCore, { PORT: String(port), KAKAO_URL: kakao.url }, ['--inspect=127.0.0.1:0']);
     const origin = started?.origin ?? bridge.url;
     const inspector = flow === 'startup' ? undefined : await Inspector.connect(await inspectorUrl(() => bridge.stderr()));
     await inspector?.send('Profiler.enable');
