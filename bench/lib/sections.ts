@@ -241,6 +241,27 @@ export async function bridgeRow(context: Context, id: string): Promise<EndpointR
   }
 }
 
+/** The login ceilings (bench/servers/login-ceiling.ts) the full logins are held against. */
+const loginCeilings = {
+  bare: { id: 'ceiling.login', label: 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else', env: {}, paced: true },
+  protocol: {
+    id: 'ceiling.login-protocol',
+    label:
+      'ceiling · login with the protocol’s checks: the same, and what the specifications require of any login, in memory (browser-bound one-time state, one-time code, client authentication, redirect_uri and nonce, access tokens kept for /userinfo)',
+    env: { PROTOCOL_CHECKS: '1' },
+    paced: false,
+  },
+  duties: {
+    id: 'ceiling.login-duties',
+    label:
+      'ceiling · login with the checks and the bridge’s duties: the same, and rate limits, an access-log line per response, a request-duration histogram, security headers, access tokens sealed instead of kept',
+    env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
+    paced: false,
+  },
+  // REDIS_URL, the one Redis of the run, is added where the row is measured.
+  redis: { id: 'ceiling.login-redis', label: 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip', env: {}, paced: true },
+} as const;
+
 /** Ceilings measured again, in alternate runs with the bridge rows judged against them. */
 interface PairedCeilings {
   ceilings: { id: string; label: string; request: CeilingRequest }[];
@@ -268,13 +289,13 @@ const pairedCeilings: PairedCeilings[] = [
       {
         id: 'ceiling.token-checked',
         label: 'ceiling · token with the protocol’s checks (client authentication, the code taken once for its client and redirect URI, the nonce, the access token kept), in the same alternate runs',
-        env: { PROTOCOL_CHECKS: '1' },
+        env: loginCeilings.protocol.env,
       },
       {
         id: 'ceiling.token-duties',
         label:
           'ceiling · token with the checks and the bridge’s duties (rate limit per client and IP, access-log line, request-duration histogram, security headers, access token sealed instead of kept), in the same alternate runs',
-        env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
+        env: loginCeilings.duties.env,
       },
     ],
     rows: ['bridge.token', 'bridge.userinfo-jwt'],
@@ -346,7 +367,6 @@ export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   }
 }
 
-
 /** Warm-up, `runs` closed-loop runs (throughput), then, if asked, one paced run at half that rate (latency under load). */
 
 /** A login row that could not be measured, and why. */
@@ -410,27 +430,6 @@ function startLoginCeiling(context: Context, options: { script?: string; nodeArg
   const env = { PORT: String(context.bridge.port), KAKAO_URL: context.bridge.kakaoUrl, ...options.env };
   return spawnBenchServer(options.script ?? loginCeilingScript, serverCore, env, options.nodeArgs);
 }
-
-/** The login ceilings (bench/servers/login-ceiling.ts) the full logins are held against. */
-const loginCeilings = {
-  bare: { id: 'ceiling.login', label: 'ceiling · login: 4 responses, 2 Kakao calls, 1 RS256 signature, nothing else', env: {}, paced: true },
-  protocol: {
-    id: 'ceiling.login-protocol',
-    label:
-      'ceiling · login with the protocol’s checks: the same, and what the specifications require of any login, in memory (browser-bound one-time state, one-time code, client authentication, redirect_uri and nonce, access tokens kept for /userinfo)',
-    env: { PROTOCOL_CHECKS: '1' },
-    paced: false,
-  },
-  duties: {
-    id: 'ceiling.login-duties',
-    label:
-      'ceiling · login with the checks and the bridge’s duties: the same, and rate limits, an access-log line per response, a request-duration histogram, security headers, access tokens sealed instead of kept',
-    env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
-    paced: false,
-  },
-  // REDIS_URL, the one Redis of the run, is added where the row is measured.
-  redis: { id: 'ceiling.login-redis', label: 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip', env: {}, paced: true },
-} as const;
 
 /** The same logins against one of the login ceilings; `env` adds to the environment that selects it. */
 async function ceilingLogins(context: Context, ceiling: (typeof loginCeilings)[keyof typeof loginCeilings], env: Record<string, string> = {}): Promise<LoginRow> {
