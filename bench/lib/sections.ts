@@ -13,6 +13,7 @@ import {
   mintCodes,
   prepareCallbacks,
   redeem,
+  shippedCommand,
   startBridge,
   startFakeKakao,
   startLogin,
@@ -349,7 +350,7 @@ async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, gr
 
 /** Each bridge row gets a fresh bridge (memory store), so one row's leftovers do not weigh on the next. */
 export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
-  outer.log('bridge endpoints (node dist/main.js, memory store)');
+  outer.log(`bridge endpoints (${shippedCommand}, memory store)`);
   const measureAll = async (context: Context) => {
     const rows: EndpointRow[] = [];
     // Each group on a fresh bridge, like the rows measured alone.
