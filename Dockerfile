@@ -60,7 +60,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # node is PID 1 and handles SIGTERM/SIGINT itself (src/main.ts): it stops accepting
 # connections, finishes in-flight requests, closes the store and exits 0. Running node directly
 # (not `npm start`) also means nothing writes an npm cache or log, so `--read-only` works.
-# --single-threaded-gc: the same start command as `npm start`; why, see README "Latency and the
-# garbage collector" (it cannot be given through NODE_OPTIONS).
 STOPSIGNAL SIGTERM
-CMD ["node", "--single-threaded-gc", "dist/main.js"]
+CMD ["node", "dist/main.js"]

@@ -333,7 +333,7 @@ config="$(podman image inspect "$IMAGE" --format '{{.User}}|{{json .Config.Healt
 [[ "$config" == *'"CMD","node","-e"'*healthz* ]] || die "the image has no node-based HEALTHCHECK: $config"
 [[ "$config" == *'"3000/tcp"'* ]] || die "the image does not EXPOSE 3000: $config"
 [[ "$config" == *'"/data"'* ]] || die "the image does not declare VOLUME /data: $config"
-[[ "$config" == *'["node","--single-threaded-gc","dist/main.js"]'* ]] || die "the image CMD is not [node, --single-threaded-gc, dist/main.js] (npm start's command): $config"
+[[ "$config" == *'["node","dist/main.js"]'* ]] || die "the image CMD is not [node, dist/main.js]: $config"
 [[ "$config" == *NODE_ENV=production* && "$config" == *DATA_DIR=/data* ]] || die "the image lacks NODE_ENV=production or DATA_DIR=/data: $config"
 timeout 60 podman run --rm --network none --read-only --entrypoint /bin/sh "$IMAGE" -c '
   set -e
@@ -342,7 +342,7 @@ timeout 60 podman run --rm --network none --read-only --entrypoint /bin/sh "$IMA
   for stray in src test .env data .git coverage .tap; do ! test -e "$stray" || { echo "not for the image: /app/$stray"; exit 1; }; done
   test "$(stat -c %U /data)" = node
   ! test -w /app/dist' >"$WORK/image-content.log" 2>&1 || { cat "$WORK/image-content.log" >&2; die "the image content check failed"; }
-pass "user node, HEALTHCHECK with node, EXPOSE 3000, VOLUME /data owned by node, CMD node --single-threaded-gc dist/main.js, no dev dependencies or sources"
+pass "user node, HEALTHCHECK with node, EXPOSE 3000, VOLUME /data owned by node, CMD node dist/main.js, no dev dependencies or sources"
 
 # ---- 3. fake Kakao on the host loopback -------------------------------------------------------
 read -r BRIDGE_PORT COMPOSE_PORT FAKE_COMPOSE_PORT < <(check free-ports 3)
@@ -426,7 +426,7 @@ USER_ID="$(podman exec "$C1" id -u)"
 [ "$USER_ID" != 0 ] || die "the container runs as root"
 pass "runs as uid $USER_ID ($(podman exec "$C1" id -un)), not root"
 PID1="$(podman exec "$C1" cat /proc/1/cmdline | tr '\0' ' ' | sed 's/ $//')"
-[ "$PID1" = "node --single-threaded-gc dist/main.js" ] || die "PID 1 is '$PID1', expected 'node --single-threaded-gc dist/main.js'"
+[ "$PID1" = "node dist/main.js" ] || die "PID 1 is '$PID1', expected 'node dist/main.js'"
 pass "PID 1 is '$PID1'"
 [ "$(podman inspect "$C1" --format '{{.HostConfig.ReadonlyRootfs}}')" = true ] || die "the root filesystem is not read-only"
 podman exec "$C1" sh -c 'touch /app/x /tmp/x 2>/dev/null' && die "the root filesystem accepted a write"

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './helpers/bridge.js';
 import { spawnTypeScript } from './helpers/typescript-child.js';
@@ -46,15 +45,4 @@ t.test('serves discovery, then closes and exits 0 on SIGTERM', async (t) => {
   const [code] = await run.exited;
   t.equal(code, 0);
   t.match(run.output().stdout, /shutting down/);
-});
-
-t.test("npm start and the image's CMD start node the same way (the bench measures that command)", async (t) => {
-  const repository = new URL('../', import.meta.url);
-  const start = (JSON.parse(readFileSync(new URL('package.json', repository), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const cmdLine = readFileSync(new URL('Dockerfile', repository), 'utf8')
-    .split('\n')
-    .find((line) => line.startsWith('CMD '));
-  const cmd = JSON.parse(cmdLine?.slice('CMD '.length) ?? 'null') as string[] | null;
-  t.same(cmd, start.split(' '));
-  t.ok(start.split(' ').includes('--single-threaded-gc'), 'V8 collects on the main thread (README, "Latency and the garbage collector")');
 });

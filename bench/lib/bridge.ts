@@ -1,6 +1,5 @@
-/** The bridge under test: `npm start`'s command with env, the fake Kakao it talks to, and logins driven through both. */
+/** The bridge under test: `node dist/main.js` with env, the fake Kakao it talks to, and logins driven through both. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CookieJar, runConcurrently, type Client } from './http.js';
@@ -20,17 +19,6 @@ export const fakeKakaoScript = fileURLToPath(new URL('../servers/fake-kakao.ts',
 export const loginCeilingScript = fileURLToPath(new URL('../servers/login-ceiling.ts', import.meta.url));
 /** The endpoint ceilings (static JSON, sign, verify, token); any port. */
 export const ceilingScript = fileURLToPath(new URL('../servers/ceiling.ts', import.meta.url));
-
-/** Node's flags in `npm start` ("node <flags> dist/main.js"): what the image's CMD runs too (scripts/test-container.sh). */
-export function startFlags(startScript: string): string[] {
-  const match = /^node((?: --?[\w-]+(?:=\S+)?)*) dist\/main\.js$/.exec(startScript);
-  if (match === null) throw new Error(`package.json's start script is not "node [flags] dist/main.js": ${startScript}`);
-  return (match[1] ?? '').split(' ').filter((flag) => flag !== '');
-}
-
-/** The bridge is measured as it ships: with the flags it is started with. */
-export const shippedNodeArgs = startFlags((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start);
-export const shippedCommand = ['node', ...shippedNodeArgs, 'dist/main.js'].join(' ');
 
 export function bridgeOrigin(port: number): string {
   return `http://127.0.0.1:${port}`;
@@ -72,10 +60,10 @@ export interface StartedBridge extends Spawned {
   startupCpuMs: number;
 }
 
-/** Starts the bridge on the server core, with `npm start`'s flags and `nodeArgs`, and waits for its discovery document (logs go to /dev/null). */
+/** Starts the bridge on the server core and waits for its discovery document (logs go to /dev/null). */
 export async function startBridge(setup: BridgeSetup, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<StartedBridge> {
   const started = performance.now();
-  const spawned = await spawnNode(join(setup.dist, 'main.js'), [], { core: serverCore, env: bridgeEnv(setup, extra), nodeArgs: [...shippedNodeArgs, ...nodeArgs] });
+  const spawned = await spawnNode(join(setup.dist, 'main.js'), [], { core: serverCore, env: bridgeEnv(setup, extra), nodeArgs });
   const origin = bridgeOrigin(setup.port);
   const startupMs = await waitForDiscovery(origin, started, 20_000, () => spawned.child.exitCode !== null);
   if (startupMs === undefined) {

@@ -1,5 +1,4 @@
 /** The markdown the bench prints and writes into BENCHMARKS.md, and the issue's targets checked against the run. */
-import { shippedCommand } from './bridge.js';
 import { leanHeapNodeArgs } from './procs.js';
 import type { EndpointRow, LoginRow, MemoryDrive, Results, Target } from './results.js';
 
@@ -296,7 +295,7 @@ export function markdown(results: Results): string {
     );
   }
   const cold = results.coldStart;
-  lines.push('### Cold start', '', `From spawning \`${shippedCommand}\` to the first 200 from discovery (median), and the CPU time the process used by then (all threads; contention inflates wall time, not this).`, '');
+  lines.push('### Cold start', '', 'From spawning `node dist/main.js` to the first 200 from discovery (median), and the CPU time the process used by then (all threads; contention inflates wall time, not this).', '');
   if (cold === undefined || cold.error !== undefined) {
     lines.push(`Not measured${cold?.error === undefined ? '' : `: ${cold.error}`}.`, '');
   } else {

@@ -13,7 +13,6 @@ import {
   mintCodes,
   prepareCallbacks,
   redeem,
-  shippedCommand,
   startBridge,
   startFakeKakao,
   startLogin,
@@ -350,7 +349,7 @@ async function rowsWithTheirCeilings(context: Context, bridge: StartedBridge, gr
 
 /** Each bridge row gets a fresh bridge (memory store), so one row's leftovers do not weigh on the next. */
 export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
-  outer.log(`bridge endpoints (${shippedCommand}, memory store)`);
+  outer.log('bridge endpoints (node dist/main.js, memory store)');
   const measureAll = async (context: Context) => {
     const rows: EndpointRow[] = [];
     // Each group on a fresh bridge, like the rows measured alone.
