@@ -182,16 +182,21 @@ export function targets(results: Results): Target[] {
   ratioTarget('JWKS ≥ 80 % of the static-JSON ceiling (in alternate runs)', 'bridge.jwks', 'ceiling.static-paired', 0.8);
   ratioTarget('full login, memory store ≥ 1.5× oidc-provider authorize → code → token', 'login.memory', 'anchor.login', 1.5, dutiesLoginCeiling);
   ratioTarget('full login, Redis store ≥ 1.5× oidc-provider authorize → code → token', 'login.redis', 'anchor.login', 1.5, redisLoginCeiling);
+  const pacedLogins = (id: string) => results.logins.find((login) => login.id === id && login.error === undefined && login.pacedP99 !== undefined);
+  const atHalfLoad = (ceiling: { id: string; name: string }) => {
+    const logins = pacedLogins(ceiling.id);
+    return logins === undefined ? `${ceiling.name}: not measured` : `${ceiling.name}: ${fmtMs(logins.pacedP99 ?? 0)} ms at half its own rate (${fmtRate(logins.pacedRate ?? 0)}/s)`;
+  };
   for (const row of results.logins.filter((login) => login.id.startsWith('login.'))) {
     const p99 = row.error === undefined ? row.pacedP99 : undefined;
-    const { id: ceilingId, name: ceilingName } = row.id === 'login.redis' ? redisLoginCeiling : loginCeiling;
-    const ceilingLogins = results.logins.find((login) => login.id === ceilingId && login.error === undefined);
-    const ceilingP99 = ceilingLogins?.pacedP99;
+    // The same ceilings as the row's throughput target.
+    const bound: Bound = row.id === 'login.redis' ? redisLoginCeiling : dutiesLoginCeiling;
+    const ceilingP99 = pacedLogins(bound.id)?.pacedP99;
     list.push({
       name: `${row.label}: p99 latency added by the bridge < 20 ms (at half the saturated rate)`,
       measured: p99 === undefined ? 'not measured' : `${fmtMs(p99)} ms`,
       required: '< 20 ms',
-      ceiling: ceilingP99 === undefined ? `${ceilingName}: not measured` : `${ceilingName}: ${fmtMs(ceilingP99)} ms at half its own rate (${fmtRate(ceilingLogins?.pacedRate ?? 0)}/s)`,
+      ceiling: [...(bound.also ?? []), bound].map(atHalfLoad).join('; '),
       beyondCeiling: ceilingP99 === undefined ? undefined : ceilingP99 >= 20,
       met: p99 === undefined ? undefined : p99 < 20,
     });
