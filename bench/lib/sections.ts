@@ -365,8 +365,6 @@ export async function bridgeEndpoints(outer: Context): Promise<EndpointRow[]> {
   }
 }
 
-/** Warm-up, `runs` closed-loop runs (throughput), then, if asked, one paced run at half that rate (latency under load). */
-
 /** A login row that could not be measured, and why. */
 function unmeasuredLogins(id: string, label: string, error: string): LoginRow {
   return { id, label, rate: 0, p50: 0, p99: 0, cpu: 0, cores: [], error };
