@@ -15,7 +15,7 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'bridge.userinfo': { ceiling: 'ceiling.verify-paired', anchor: 'anchor.userinfo' },
   'bridge.userinfo-jwt': { ceiling: 'ceiling.sign-paired', anchor: 'anchor.userinfo' },
   'login.memory': { ceiling: 'ceiling.login-duties', anchor: 'anchor.login' },
-  'login.redis': { ceiling: 'ceiling.login-redis', anchor: 'anchor.login' },
+  'login.redis': { ceiling: 'ceiling.login-redis-duties', anchor: 'anchor.login' },
   'ceiling.token-paired': { anchor: 'anchor.token' },
   'ceiling.token-checked': { ceiling: 'ceiling.token-paired', anchor: 'anchor.token' },
   'ceiling.token-duties': { ceiling: 'ceiling.token-paired', anchor: 'anchor.token' },
@@ -23,6 +23,7 @@ const comparisons: Record<string, { ceiling?: string; anchor?: string }> = {
   'ceiling.login-protocol': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
   'ceiling.login-duties': { ceiling: 'ceiling.login', anchor: 'anchor.login' },
   'ceiling.login-redis': { anchor: 'anchor.login' },
+  'ceiling.login-redis-duties': { ceiling: 'ceiling.login-redis', anchor: 'anchor.login' },
 };
 
 const shortNames: Record<string, string> = {
@@ -39,6 +40,7 @@ const shortNames: Record<string, string> = {
   'ceiling.login-protocol': 'login ceiling with the checks',
   'ceiling.login-duties': 'login ceiling with the checks and duties',
   'ceiling.login-redis': 'login ceiling with Redis',
+  'ceiling.login-redis-duties': 'login ceiling with the checks, duties and Redis',
   'anchor.discovery': 'discovery',
   'anchor.jwks': 'JWKS',
   'anchor.token': '/token',
@@ -173,7 +175,11 @@ export function targets(results: Results): Target[] {
   const tokenCeiling = withDuties('ceiling.token-duties', { id: 'ceiling.token-paired', name: 'the token ceiling' }, 'ceiling.token-checked');
   const loginCeiling = { id: 'ceiling.login', name: 'the login ceiling' };
   const dutiesLoginCeiling = withDuties('ceiling.login-duties', loginCeiling, 'ceiling.login-protocol');
-  const redisLoginCeiling = { id: 'ceiling.login-redis', name: 'the login ceiling with Redis' };
+  const redisLoginCeiling: Bound = {
+    id: 'ceiling.login-redis-duties',
+    name: 'with the checks, the duties and Redis',
+    also: [{ id: 'ceiling.login-redis', name: 'the login ceiling with Redis' }],
+  };
   ratioTarget('/userinfo ≥ 2× oidc-provider /me', 'bridge.userinfo', 'anchor.userinfo', 2);
   ratioTarget('/userinfo ≥ 70 % of the verify ceiling (in alternate runs)', 'bridge.userinfo', 'ceiling.verify-paired', 0.7);
   ratioTarget('/token ≥ 80 % of the sign ceiling (RS256, in alternate runs)', 'bridge.token', 'ceiling.sign-paired', 0.8);

@@ -258,6 +258,12 @@ const loginCeilings = {
   },
   // REDIS_URL, the one Redis of the run, is added where the row is measured.
   redis: { id: 'ceiling.login-redis', label: 'ceiling · login with Redis: the same, and the 6 Redis round trips a login through a shared store cannot skip', env: {} },
+  redisDuties: {
+    id: 'ceiling.login-redis-duties',
+    label:
+      'ceiling · login with the checks, the bridge’s duties and Redis: the one with the duties, its pending logins, codes and revoked codes in Redis (5 round trips: no access token is kept, but /userinfo looks its code up among the revoked)',
+    env: { PROTOCOL_CHECKS: '1', BRIDGE_DUTIES: '1' },
+  },
 } as const;
 
 /** Ceilings measured again, in alternate runs with the bridge rows judged against them. */
@@ -457,12 +463,13 @@ export async function logins(context: Context): Promise<LoginRow[]> {
   }
   const redis = await startRedis();
   if (typeof redis === 'string') {
-    rows.push(unmeasuredLogins('ceiling.login-redis', 'ceiling · login with Redis', `pending: ${redis}`), unmeasuredLogins('login.redis', label, `pending: ${redis}`));
+    rows.push(...[loginCeilings.redis, loginCeilings.redisDuties].map((ceiling) => unmeasuredLogins(ceiling.id, ceiling.label, `pending: ${redis}`)), unmeasuredLogins('login.redis', label, `pending: ${redis}`));
     return rows;
   }
   try {
     const dataDir = mkdtempSync(join(context.workDir, 'redis-data-'));
     rows.push(await ceilingLogins(context, loginCeilings.redis, { REDIS_URL: redis.url }));
+    rows.push(await ceilingLogins(context, loginCeilings.redisDuties, { REDIS_URL: redis.url }));
     rows.push(await bridgeLogins(context, 'login.redis', label, { REDIS_URL: redis.url, DATA_DIR: dataDir }));
   } finally {
     await redis.stop();

@@ -33,7 +33,13 @@
  * one access-log line per response but successful /userinfo calls (pino, to stdout in batches of
  * 4 KiB); a request-duration histogram (prom-client); and, in place of the kept access tokens,
  * tokens that carry their record sealed (AES-256-GCM), so that a login leaves nothing in memory
- * (the RSS target).
+ * (the RSS target). A sealed token cannot be deleted when its code is replayed (RFC 6749
+ * §4.1.2), so /userinfo looks its code up among the revoked ones.
+ *
+ * With PROTOCOL_CHECKS=1 and REDIS_URL, the pending logins, codes, kept access tokens and
+ * revocations are in Redis instead of in memory, one round trip each, one after another as the
+ * login needs them: five with the duties (the pending login written and taken, the code written
+ * and taken, the revocation read), six without.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
@@ -130,34 +136,75 @@ function registerUnchecked(): void {
   });
 }
 
-interface Expiring {
-  expiresAt: number;
-}
-interface PendingLogin extends Expiring {
+interface PendingLogin {
   clientId: string;
   redirectUri: string;
   state: string | undefined;
   nonce: string;
   binding: string;
 }
-interface Grant extends Expiring {
+interface Grant {
   clientId: string;
   redirectUri: string;
   nonce: string;
   claims: Claims;
 }
-/** What the bridge's access tokens carry (src/oidc/records.ts), but the code's hash. */
-interface AccessToken extends Expiring {
+/** What the bridge's access tokens carry (src/oidc/records.ts); `grant` is the code that bought it. */
+interface AccessToken {
   clientId: string;
   subject: string;
   scopes: string[];
   claims: Claims;
+  expiresAt: number;
+  grant: string;
 }
 
-/** How /token and /userinfo hand out and read access tokens: kept in memory, or sealed into the token itself. */
+/** Where the checked ceiling keeps what lives between two requests of a login: a Map, or Redis. */
+interface Kept<T> {
+  put(key: string, value: T, ttlMs: number): Promise<void>;
+  get(key: string): Promise<T | undefined>;
+  /** Returns and removes the entry (Redis GETDEL). */
+  take(key: string): Promise<T | undefined>;
+}
+
+/** In memory: expired entries are never returned, and a sweep drops them, as a store's TTLs would. */
+function keptInMemory<T>(): Kept<T> {
+  const entries = new Map<string, { value: T; expiresAt: number }>();
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+  }, 30_000).unref();
+  const live = (entry: { value: T; expiresAt: number } | undefined) => (entry !== undefined && entry.expiresAt > Date.now() ? entry.value : undefined);
+  return {
+    put(key, value, ttlMs) {
+      entries.set(key, { value, expiresAt: Date.now() + ttlMs });
+      return Promise.resolve();
+    },
+    get: (key) => Promise.resolve(live(entries.get(key))),
+    take(key) {
+      const entry = entries.get(key);
+      entries.delete(key);
+      return Promise.resolve(live(entry));
+    },
+  };
+}
+
+/** In Redis under `prefix`, as JSON with a TTL: one round trip per call. */
+function keptInRedis<T>(client: Redis, prefix: string): Kept<T> {
+  const parse = (json: string | null) => (json === null ? undefined : (JSON.parse(json) as T));
+  return {
+    async put(key, value, ttlMs) {
+      await client.set(prefix + key, JSON.stringify(value), 'EX', Math.ceil(ttlMs / 1000));
+    },
+    get: async (key) => parse(await client.get(prefix + key)),
+    take: async (key) => parse(await client.getdel(prefix + key)),
+  };
+}
+
+/** How /token and /userinfo hand out and read access tokens: kept in the store, or sealed into the token itself. */
 interface AccessTokens {
-  issue(token: AccessToken): string;
-  read(token: string): AccessToken | undefined;
+  issue(token: AccessToken): Promise<string>;
+  read(token: string): Promise<AccessToken | undefined>;
 }
 
 type Limited = 'authorize' | 'callback' | 'token';
@@ -165,7 +212,8 @@ type Limited = 'authorize' | 'callback' | 'token';
 interface Duties {
   /** The route options that put a route under its rate limit. */
   limited: Record<Limited, RouteShorthandOptions>;
-  accessTokens: AccessTokens;
+  /** Access tokens are sealed under it instead of kept. */
+  sealingKey: KeyObject;
 }
 
 /** The bridge's duties besides the protocol (see the top of this file), each done the plain way. */
@@ -198,59 +246,52 @@ async function registerDuties(): Promise<Duties> {
     }
     done();
   });
-  return { limited, accessTokens: sealedAccessTokens(createSecretKey(randomBytes(32))) };
+  return { limited, sealingKey: createSecretKey(randomBytes(32)) };
 }
 
-/** Access tokens as `IV ‖ tag ‖ AES-256-GCM(record)` in base64url: nothing is kept per token. */
-function sealedAccessTokens(key: KeyObject): AccessTokens {
+/**
+ * Access tokens as `IV ‖ tag ‖ AES-256-GCM(record)` in base64url: nothing is kept per token but
+ * the codes replayed since (`revoked`), which the token's own code is looked up among.
+ */
+function sealedAccessTokens(key: KeyObject, revoked: Kept<true>): AccessTokens {
+  const open = (token: string): AccessToken | undefined => {
+    const data = Buffer.from(token, 'base64url');
+    if (data.length < 28) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+      decipher.setAuthTag(data.subarray(12, 28));
+      const plaintext = decipher.update(data.subarray(28));
+      decipher.final();
+      return JSON.parse(plaintext.toString('utf8')) as AccessToken;
+    } catch {
+      return undefined;
+    }
+  };
   return {
     issue(token) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       const body = cipher.update(JSON.stringify(token), 'utf8');
       cipher.final();
-      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+      return Promise.resolve(Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url'));
     },
-    read(token) {
-      const data = Buffer.from(token, 'base64url');
-      if (data.length < 28) return undefined;
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-        decipher.setAuthTag(data.subarray(12, 28));
-        const plaintext = decipher.update(data.subarray(28));
-        decipher.final();
-        return JSON.parse(plaintext.toString('utf8')) as AccessToken;
-      } catch {
-        return undefined;
-      }
+    async read(token) {
+      const record = open(token);
+      return record === undefined || (await revoked.get(record.grant)) !== undefined ? undefined : record;
     },
   };
 }
 
-/** What any correct login does beyond the bare ceiling (see the top of this file), in memory. */
+/** What any correct login does beyond the bare ceiling (see the top of this file), in memory or, with REDIS_URL, in Redis. */
 function registerProtocolChecks(withDuties: Duties | undefined): void {
   const clients = new Map([[relyingParty.clientId, { secret: Buffer.from(relyingParty.clientSecret), redirectUris: new Set([relyingParty.redirectUri]) }]]);
-  const pending = new Map<string, PendingLogin>();
-  const codes = new Map<string, Grant>();
-  const kept = new Map<string, AccessToken>();
-  const accessTokens: AccessTokens = withDuties?.accessTokens ?? {
-    issue(token) {
-      const accessToken = random();
-      kept.set(accessToken, token);
-      return accessToken;
-    },
-    read: (token) => kept.get(token),
-  };
-  const take = <T extends Expiring>(map: Map<string, T>, key: string): T | undefined => {
-    const value = map.get(key);
-    map.delete(key);
-    return value !== undefined && value.expiresAt > Date.now() ? value : undefined;
-  };
-  // Expired entries go, as a store's TTLs would make them.
-  setInterval(() => {
-    const now = Date.now();
-    for (const map of [pending, codes, kept] as Map<string, Expiring>[]) for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
-  }, 30_000).unref();
+  const kept = <T>(prefix: string): Kept<T> => (redis === undefined ? keptInMemory<T>() : keptInRedis<T>(redis, prefix));
+  const pending = kept<PendingLogin>('login:');
+  const codes = kept<Grant>('code:');
+  const accessTokens: AccessTokens =
+    withDuties === undefined
+      ? keptAccessTokens(kept<AccessToken>('access:'))
+      : sealedAccessTokens(withDuties.sealingKey, kept<true>('revoked:'));
   const sameSecret = (given: string, expected: Buffer) => {
     const bytes = Buffer.from(given);
     return bytes.length === expected.length && timingSafeEqual(bytes, expected);
@@ -258,17 +299,17 @@ function registerProtocolChecks(withDuties: Duties | undefined): void {
   const refuse = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
 
   const limited = (endpoint: Limited): RouteShorthandOptions => withDuties?.limited[endpoint] ?? {};
-  app.get<{ Querystring: Record<string, string | undefined> }>('/authorize', limited('authorize'), (req, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/authorize', limited('authorize'), async (req, reply) => {
     const { client_id: clientId = '', redirect_uri: redirectUri = '', response_type: responseType, scope: requested = '', state, nonce = '' } = req.query;
     if (clients.get(clientId)?.redirectUris.has(redirectUri) !== true) return refuse(reply, 400, 'invalid_request');
     if (responseType !== 'code' || !requested.split(' ').includes('openid')) return refuse(reply, 400, 'invalid_request');
     const kakaoState = random();
     const binding = random();
-    pending.set(kakaoState, { clientId, redirectUri, state, nonce, binding, expiresAt: Date.now() + 600_000 });
+    await pending.put(kakaoState, { clientId, redirectUri, state, nonce, binding }, 600_000);
     return reply.header('set-cookie', `binding=${binding}; Path=/callback; HttpOnly; SameSite=Lax; Max-Age=600`).redirect(toKakao(kakaoState), 302);
   });
   app.get<{ Querystring: { code?: string; state?: string } }>('/callback/kakao', limited('callback'), async (req, reply) => {
-    const login = take(pending, req.query.state ?? '');
+    const login = await pending.take(req.query.state ?? '');
     const binding = /(?:^|;\s*)binding=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
     if (login === undefined || binding === undefined || !sameSecret(binding, Buffer.from(login.binding))) return refuse(reply, 400, 'invalid_request');
     const profile = (await kakaoProfile(req.query.code ?? '')) as { id: number; kakao_account: { profile: { nickname: string; profile_image_url: string }; email: string; is_email_valid: boolean; is_email_verified: boolean } };
@@ -282,7 +323,7 @@ function registerProtocolChecks(withDuties: Duties | undefined): void {
       email_verified: account.is_email_valid && account.is_email_verified,
     };
     const code = random();
-    codes.set(code, { clientId: login.clientId, redirectUri: login.redirectUri, nonce: login.nonce, claims, expiresAt: Date.now() + 60_000 });
+    await codes.put(code, { clientId: login.clientId, redirectUri: login.redirectUri, nonce: login.nonce, claims }, 60_000);
     const back = new URLSearchParams({ code, ...(login.state === undefined ? {} : { state: login.state }), iss: issuer });
     return reply.redirect(`${login.redirectUri}?${back.toString()}`, 302);
   });
@@ -291,18 +332,30 @@ function registerProtocolChecks(withDuties: Duties | undefined): void {
     if (grantType !== 'authorization_code') return refuse(reply, 400, 'unsupported_grant_type');
     const client = clients.get(clientId);
     if (client === undefined || !sameSecret(secret, client.secret)) return refuse(reply, 401, 'invalid_client');
-    const grant = take(codes, code);
+    const grant = await codes.take(code);
     if (grant === undefined || grant.clientId !== clientId || grant.redirectUri !== redirectUri) return refuse(reply, 400, 'invalid_grant');
-    const accessToken = accessTokens.issue({ clientId, subject: String(grant.claims.sub), scopes: scope.split(' '), claims: grant.claims, expiresAt: Date.now() + 3_600_000 });
+    const accessToken = await accessTokens.issue({ clientId, subject: String(grant.claims.sub), scopes: scope.split(' '), claims: grant.claims, expiresAt: Date.now() + 3_600_000, grant: code });
     const idToken = await signIdToken(grant.claims, grant.nonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokenResponse(accessToken, idToken));
   });
-  app.get('/userinfo', (req, reply) => {
+  app.get('/userinfo', async (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const token = accessTokens.read(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+    const token = await accessTokens.read(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
     if (token === undefined || token.expiresAt <= Date.now()) return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
     return token.claims;
   });
+}
+
+/** Access tokens as random strings, their records kept until they expire. */
+function keptAccessTokens(kept: Kept<AccessToken>): AccessTokens {
+  return {
+    async issue(token) {
+      const accessToken = random();
+      await kept.put(accessToken, token, token.expiresAt - Date.now());
+      return accessToken;
+    },
+    read: (token) => kept.get(token),
+  };
 }
 
 await app.listen({ port, host: '127.0.0.1' });
