@@ -7,11 +7,11 @@ import type { ProviderContext } from './context.js';
 import { storeFailurePage, storeFailureRedirect } from './error-handler.js';
 import { authorizationResponseUrl } from './redirect.js';
 
-const CallbackParams = Type.Object(
+export const CallbackParams = Type.Object(
   { connectorId: Type.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
-const CallbackQuery = Type.Object(
+export const CallbackQuery = Type.Object(
   {
     state: Type.Optional(Type.String({ maxLength: 256 })),
     code: Type.Optional(Type.String({ maxLength: 2048 })),

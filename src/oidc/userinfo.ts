@@ -9,7 +9,7 @@ import { noStore } from './token.js';
 /** Access tokens carry their record, sealed (src/oidc/access-tokens.ts): a few hundred characters, more with long claims. */
 const maxAccessTokenLength = 8192;
 
-const UserinfoBody = Type.Object(
+export const UserinfoBody = Type.Object(
   { access_token: Type.Optional(Type.String({ maxLength: maxAccessTokenLength })) },
   { additionalProperties: Type.String({ maxLength: 4096 }) },
 );
