@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
@@ -188,7 +188,9 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, config: 
 
 /** A bare HTTP server for Prometheus: GET /metrics, nothing else. */
 export async function listenMetrics(metrics: Metrics, port: number, host: string): Promise<Server> {
-  const server = createServer((request, response) => {
+  // Not `import … from 'node:http'`: an ES import of it reads every export, which loads Node's own
+  // undici (fetch, WebSocket) on every start, a sixth of the start's CPU time, for nothing.
+  const server = process.getBuiltinModule('node:http').createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
