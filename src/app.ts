@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { securityHeaders } from './http/security-headers.js';
+import { routeSchemaCompilers } from './http/route-validators.js';
 import { UpstreamClient } from './http/upstream-client.js';
 import type { KeySet } from './keys.js';
 import { createLogger, pathOf } from './logging.js';
@@ -66,9 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     routerOptions: { ignoreTrailingSlash: true },
     // Client IP and protocol only (logs); URLs never derive from forwarded headers. @see src/ops/proxy.ts
     trustProxy: trustProxyOption(config.trustProxy),
-    // Ajv checks each schema against the JSON Schema meta-schema, compiling that first: a fifth of
-    // a start's CPU time, for schemas that TypeBox builds and test/oidc/route-schemas.test.ts checks.
-    ajv: { customOptions: { validateSchema: false } },
+    schemaController: { compilersFactory: routeSchemaCompilers },
   });
 
   const http = new UpstreamClient({ timeoutMs: config.upstreamTimeoutMs });
