@@ -32,7 +32,9 @@ export function generateRouteValidators(): string {
   const entries = Object.entries(routeSchemas).map(([name, schema]) => {
     compile({ schema, method: 'GET', url: '/', httpPart: 'body' });
     const key = routeSchemaKey(schema);
-    return `  // ${name}\n  [${JSON.stringify(key)}, load((module, require) => {\n${codes.get(key) ?? ''}\n  })],`;
+    const code = codes.get(key);
+    if (code === undefined) throw new Error(`Ajv gave no standalone code for ${name}`);
+    return `  // ${name}\n  [${JSON.stringify(key)}, load((module, require) => {\n${code}\n  })],`;
   });
   const helpers = [...new Set([...codes.values()].flatMap((code) => [...code.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1] ?? '')))].sort();
   const imports = helpers.map((helper, index) => `import helper${index} from '${helper}.js';`);

@@ -22,7 +22,7 @@ t.test('the bridge starts with every route validator generated, none compiled', 
 
 // Each generated validator against Fastify's own Ajv compiling the same schema at run time, on
 // the inputs whose handling depends on Fastify's Ajv options (coercion of one-item arrays,
-// removal of nothing, code-point lengths) and on the schemas' limits.
+// removal of properties a schema forbids, code-point lengths) and on the schemas' limits.
 t.test('each generated validator decides as Fastify compiling the schema at start would', async (t) => {
   const compileAtStart = AjvCompiler()({}, { customOptions: {} });
   const inputs = [
