@@ -1,7 +1,7 @@
 /**
  * `npm run bench:records`: what a login holds in the memory store, in bytes of V8 heap, measured
  * after full garbage collections, through the bridge's own Records class for the benchmark user:
- * between its callback and its /token (the code and the completed-callback record), after its
+ * between its callback and its /token (the code), after its
  * /token (nothing should be left), and for a replayed code (its revocation). Also the same code
  * records serialised by plain JSON.stringify, which a Korean nickname turns into two-byte strings.
  * Needs `node --expose-gc` (the npm script passes it).
@@ -39,7 +39,7 @@ async function bytesPer(write: Write): Promise<number> {
   return perItem;
 }
 
-const issued = () => ({
+const issued = (state?: string) => ({
   clientId: relyingParty.clientId,
   redirectUri: relyingParty.redirectUri,
   codeChallenge: randomToken(),
@@ -48,23 +48,20 @@ const issued = () => ({
   subject: userClaims.sub,
   claims: { ...userClaims },
   authTime: Math.floor(Date.now() / 1000),
+  browser: randomToken(),
+  state,
 });
 
-/** What /callback writes: the code and the completed-callback record. */
+/** What /callback writes: the code. */
 async function callback(records: InstanceType<typeof Records>, index: number): Promise<string> {
-  const code = records.newCode();
-  const loginId = randomToken();
-  await records.putCode(code, issued(), 60, loginId);
-  const location = `${relyingParty.redirectUri}?code=${code}&state=rp-state-${String(index)}&iss=${encodeURIComponent('https://bridge.example.com')}`;
-  await records.putCompletedCallback(loginId, { browser: randomToken(), location }, 60);
+  const code = records.codeOf(randomToken());
+  await records.putCode(code, issued(`rp-state-${String(index)}`), 60);
   return code;
 }
 
-/** What /token removes: the code, then the completed callback it names. */
+/** What /token removes: the code. */
 async function redeem(records: InstanceType<typeof Records>, code: string): Promise<void> {
-  const completed = (await records.takeCode(code))?.issued.completedCallback;
-  if (completed === undefined) throw new Error('the code record names no completed callback');
-  await records.forgetCompletedCallback(completed);
+  if ((await records.takeCode(code)) === undefined) throw new Error('the code was not stored');
 }
 
 runScript('bench:records', async () => {
@@ -75,18 +72,18 @@ runScript('bench:records', async () => {
     await redeem(records, await callback(records, index));
   });
   const replayed = await bytesPer(async (records) => {
-    await records.revokeGrant(records.newCode());
+    await records.revokeGrant(records.codeOf(randomToken()));
   });
   const plainJson = await bytesPer(async (_records, store) => {
     await store.put(`code:${randomToken()}`, JSON.stringify(issued()), 60);
   });
   const storedJson = await bytesPer(async (records) => {
-    await records.putCode(randomToken(), issued(), 60, randomToken());
+    await records.putCode(randomToken(), issued(), 60);
   });
   process.stdout.write(
     [
       `${String(count)} logins held in the memory store, V8 heap after full GC:`,
-      `  a login between its callback and its /token (code + completed callback): ${beforeToken.toFixed(0)} B`,
+      `  a login between its callback and its /token (its code): ${beforeToken.toFixed(0)} B`,
       `  a login after its /token: ${afterToken.toFixed(0)} B`,
       `  a replayed code (its revocation, kept as long as an access token lives): ${replayed.toFixed(0)} B`,
       `  the code record alone: ${storedJson.toFixed(0)} B (ASCII-escaped JSON); with plain JSON.stringify: ${plainJson.toFixed(0)} B`,

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ErrorPage, ErrorRedirect, UpstreamError } from '../errors.js';
 import { loginFailure, loginFailureReason } from '../ops/metrics.js';
-import { StoreUnavailable } from '../store/store.js';
 import type { ProviderContext } from './context.js';
 import { storeFailurePage, storeFailureRedirect } from './error-handler.js';
 import { authorizationResponseUrl } from './redirect.js';
@@ -42,10 +41,13 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
 
     const login = await context.records.takeLogin(loginId).catch(storeFailurePage);
     if (login === undefined) {
-      // A browser or proxy repeating the callback gets the answer it already had. @see kakao-api.md §5 pitfall 5
-      const completed = await context.records.getCompletedCallback(loginId).catch(storeFailurePage);
-      if (completed !== undefined && browser !== undefined && completed.browser === browser) {
-        return reply.header('cache-control', 'no-store').redirect(completed.location, 302);
+      // A browser or proxy repeating the callback gets the answer it already had, until the code is
+      // redeemed. @see kakao-api.md §5 pitfall 5
+      const code = context.records.codeOf(loginId);
+      const issued = await context.records.getCode(code).catch(storeFailurePage);
+      if (issued !== undefined && browser !== undefined && issued.browser === browser) {
+        const location = authorizationResponseUrl(issued.redirectUri, context.issuer, { code, state: issued.state });
+        return reply.header('cache-control', 'no-store').redirect(location, 302);
       }
       context.metrics.loginFailed(loginFailure.expired);
       throw expiredLogin;
@@ -67,7 +69,7 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
         redirectUri: context.endpoints.callback(connectorId),
         codeVerifier: login.upstreamVerifier,
       });
-      const code = context.records.newCode();
+      const code = context.records.codeOf(loginId);
       await context.records.putCode(
         code,
         {
@@ -79,9 +81,10 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
           subject: identity.subject,
           claims: identity.claims,
           authTime: context.now(),
+          browser,
+          state: login.state,
         },
         context.config.codeTtl,
-        loginId,
       ).catch(storeFailureRedirect({ redirectUri: login.redirectUri, state: login.state }));
       location = authorizationResponseUrl(login.redirectUri, context.issuer, { code, state: login.state });
     } catch (error) {
@@ -92,11 +95,6 @@ export function registerCallback(app: FastifyInstance, context: ProviderContext)
       }
       throw error;
     }
-    // Only for a repeated callback: the code is stored, so a store failure here still lets this login through.
-    await context.records.putCompletedCallback(loginId, { browser, location }, context.config.codeTtl).catch((error: unknown) => {
-      if (!(error instanceof StoreUnavailable)) throw error;
-      request.log.warn({ reason: error.message }, 'store unavailable: a repeated callback will not be recognised');
-    });
     context.metrics.loginCompleted(connectorId);
     return reply.header('cache-control', 'no-store').redirect(location, 302);
   });

@@ -2,11 +2,9 @@ import type { PutOptions, Store } from '../store/store.js';
 import type { UserClaims } from '../upstream/connector.js';
 import { SealedAccessTokens } from './access-tokens.js';
 import { AuthorizationCodes } from './authorization-codes.js';
-import { seal, unseal } from './sealed.js';
 import { tokenHash } from './secrets.js';
 
-const completedCallbackPurpose = 'completed-callback';
-/** Pending logins and completed callbacks; codes, revocations and assertion ids are never evictable. */
+/** Pending logins; codes, revocations and assertion ids are never evictable. */
 const evictable: PutOptions = { evictable: true };
 
 /** A login between /authorize and /callback, keyed by the bridge's upstream state. */
@@ -23,12 +21,6 @@ export interface PendingLogin {
   browser: string;
 }
 
-/** A finished callback, so that a browser retrying it gets the same answer. @see kakao-api.md §5 pitfall 5 */
-export interface CompletedCallback {
-  browser: string;
-  location: string;
-}
-
 /** What an authorization code was issued for. */
 export interface IssuedCode {
   clientId: string;
@@ -39,8 +31,9 @@ export interface IssuedCode {
   subject: string;
   claims: UserClaims;
   authTime: number;
-  /** The login's completed-callback record (its key's hash), forgotten once the code is redeemed. */
-  completedCallback?: string;
+  /** The login's browser-binding id and the client's state: a repeated callback gets the same redirect. */
+  browser: string;
+  state: string | undefined;
 }
 
 export interface RedeemedCode {
@@ -94,28 +87,18 @@ export class Records {
     return this.store.take(`login:${tokenHash(id)}`).then(parse<PendingLogin>);
   }
 
-  /** The redirect carries the client's code: sealed under the login id, which the store never holds. */
-  putCompletedCallback(id: string, completed: CompletedCallback, ttl: number): Promise<void> {
-    return this.store.put(`callback:${tokenHash(id)}`, seal(JSON.stringify(completed), id, completedCallbackPurpose), ttl, evictable);
+  /** The login's code, the same each time it is asked for: what a repeated callback looks up. */
+  codeOf(loginId: string): string {
+    return this.codes.mint(loginId);
   }
 
-  async getCompletedCallback(id: string): Promise<CompletedCallback | undefined> {
-    const sealed = await this.store.get(`callback:${tokenHash(id)}`);
-    return parse<CompletedCallback>(sealed === undefined ? undefined : unseal(sealed, id, completedCallbackPurpose));
+  putCode(code: string, issued: IssuedCode, ttl: number): Promise<void> {
+    return this.store.put(`code:${tokenHash(code)}`, storedJson(issued), ttl);
   }
 
-  /** Forgets a completed callback once its code is redeemed: repeating the callback could only hand out a spent code. */
-  forgetCompletedCallback(key: string): Promise<void> {
-    return this.store.delete(`callback:${key}`);
-  }
-
-  newCode(): string {
-    return this.codes.mint();
-  }
-
-  /** `loginId` names the login's completed-callback record, which the code's redemption forgets. */
-  putCode(code: string, issued: IssuedCode, ttl: number, loginId: string): Promise<void> {
-    return this.store.put(`code:${tokenHash(code)}`, storedJson({ ...issued, completedCallback: tokenHash(loginId) }), ttl);
+  /** The code's record while it is unredeemed, left in place. */
+  async getCode(code: string): Promise<IssuedCode | undefined> {
+    return parse<IssuedCode>(await this.store.get(`code:${tokenHash(code)}`));
   }
 
   /** The code's record, once, and the grant its tokens belong to: what a replay of the code revokes (revokeGrant). */

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, hash, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { fillRandom } from './secrets.js';
 
 const ivBytes = 12;
@@ -45,23 +45,4 @@ export function unsealUnder(key: KeyObject, data: Buffer, prefixBytes = 0): stri
   } catch {
     return undefined;
   }
-}
-
-/**
- * Under a key derived from a secret the store never holds (a login's random state), so a record
- * that must carry a credential is useless to whoever reads the store.
- */
-function keyFor(secret: string, purpose: string): KeyObject {
-  // A KeyObject, not a Buffer: node:crypto checks a Buffer key through a slow path (~10 µs a call).
-  return createSecretKey(hash('sha256', `${purpose}\n${secret}`, 'buffer'));
-}
-
-export function seal(plaintext: string, secret: string, purpose: string): string {
-  return sealUnder(keyFor(secret, purpose), plaintext);
-}
-
-/** undefined when the value was not sealed with this secret and purpose, or was altered. */
-export function unseal(sealed: string, secret: string, purpose: string): string | undefined {
-  const data = sealedBytes(sealed);
-  return data === undefined ? undefined : unsealUnder(keyFor(secret, purpose), data);
 }

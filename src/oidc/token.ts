@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../errors.js';
 import { atHash } from '../keys.js';
-import { StoreUnavailable } from '../store/store.js';
 import { authenticateClient } from './client-auth.js';
 import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
@@ -83,34 +82,25 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
       },
       now,
     );
-    const [idToken] = await Promise.all([
-      issued.scopes.includes('openid')
-        ? // No `nbf`: relying parties that check it with zero tolerance (jose, Logto) would reject
-          // every token from a bridge whose clock runs ahead of theirs.
-          context.keys.sign(
-            {
-              iss: context.issuer,
-              sub: issued.subject,
-              aud: client.clientId,
-              exp: now + idTokenTtl,
-              iat: now,
-              auth_time: issued.authTime,
-              ...(issued.nonce === undefined ? {} : { nonce: issued.nonce }),
-              at_hash: atHash(accessToken),
-              // Logto's OIDC connector reads the profile only from the id_token. @see logto-connectors.md
-              ...claimsForScopes(issued.claims, issued.scopes),
-            },
-            context.config.signingAlg,
-          )
-        : undefined,
-      // Housekeeping only (the record expires by itself): a store failure here must not cost the client its token.
-      issued.completedCallback === undefined
-        ? undefined
-        : context.records.forgetCompletedCallback(issued.completedCallback).catch((error: unknown) => {
-            if (!(error instanceof StoreUnavailable)) throw error;
-            request.log.warn({ reason: error.message }, 'store unavailable: a completed callback is kept until it expires');
-          }),
-    ]);
+    const idToken = issued.scopes.includes('openid')
+      ? // No `nbf`: relying parties that check it with zero tolerance (jose, Logto) would reject
+        // every token from a bridge whose clock runs ahead of theirs.
+        await context.keys.sign(
+          {
+            iss: context.issuer,
+            sub: issued.subject,
+            aud: client.clientId,
+            exp: now + idTokenTtl,
+            iat: now,
+            auth_time: issued.authTime,
+            ...(issued.nonce === undefined ? {} : { nonce: issued.nonce }),
+            at_hash: atHash(accessToken),
+            // Logto's OIDC connector reads the profile only from the id_token. @see logto-connectors.md
+            ...claimsForScopes(issued.claims, issued.scopes),
+          },
+          context.config.signingAlg,
+        )
+      : undefined;
     const response: TokenResponse = {
       access_token: accessToken,
       token_type: 'Bearer',

@@ -59,7 +59,7 @@ t.test('a store full of issued codes refuses new logins with temporarily_unavail
   const bridge = await startBridge(t, { store: { maxEntries: 5 }, env: { RATE_LIMIT_AUTHORIZE: '0' } });
   const codes = [];
   for (let index = 0; index < 5; index++) codes.push(await codeOf(bridge));
-  t.equal(bridge.store.size, 5, 'five codes; their completed-callback records were evicted to make room');
+  t.equal(bridge.store.size, 5, 'five codes; the pending logins they came from were taken');
   const refused = await fetch(authorizeUrl(bridge, { state: 'refused-state' }), { redirect: 'manual' });
   t.equal(refused.status, 302);
   const location = new URL(refused.headers.get('location') ?? '');

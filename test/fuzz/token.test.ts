@@ -152,9 +152,10 @@ async function realCodeForm(input: RealCodeInput): Promise<{ form: [string, stri
       subject: '4218530917',
       claims: { name: 'Kim' },
       authTime: Math.floor(Date.now() / 1000),
+      browser: 'b',
+      state: undefined,
     },
     60,
-    randomUUID(),
   );
   const form: [string, string][] = [];
   const headers: Record<string, string> = {};

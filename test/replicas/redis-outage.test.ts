@@ -145,6 +145,9 @@ t.test('Redis full (maxmemory reached) after Kakao answered: the callback sends 
   } finally {
     await raw.config('SET', 'maxmemory', '0');
   }
+  const repeated = await browser.get(callbackUrl);
+  t.equal(repeated.status, 400, 'repeated once Redis has room, the callback hands out no code that was never stored');
+  t.match(await repeated.text(), /expired/);
   const after = await loginAcross(set.issuer, route);
   t.equal(after.userinfo.sub, defaultFakeUser.id, 'logins work again once Redis has room');
 });

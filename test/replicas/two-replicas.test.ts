@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { defaultFakeUser } from '../../src/demo/fake-kakao.js';
+import { Browser } from '../helpers/browser.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { codeAcross, loginAcross, redeemAt, servedPaths, startReplicas, type Leg } from '../helpers/replicas.js';
 
@@ -23,8 +24,8 @@ t.test('20 logins with authorize, callback, token and userinfo sent to alternati
   t.same(failures, [], 'every login succeeded');
   const raw = new Redis(redis.url);
   t.teardown(() => raw.disconnect());
-  const leftOver = await Promise.all(['login', 'code', 'callback'].map((kind) => raw.keys(`kob:${kind}:*`)));
-  t.same(leftOver.flat(), [], 'the finished logins left no pending login, code or completed callback in Redis (the access tokens carry their records)');
+  const leftOver = await Promise.all(['login', 'code'].map((kind) => raw.keys(`kob:${kind}:*`)));
+  t.same(leftOver.flat(), [], 'the finished logins left no pending login or code in Redis (the access tokens carry their records)');
   for (const [index, replica] of set.replicas.entries()) {
     const paths = servedPaths(replica);
     for (const path of ['/authorize', '/callback/kakao', '/token', '/userinfo']) {
@@ -42,6 +43,31 @@ t.test('a code redeemed at both replicas at the same instant is honoured exactly
     const refused = responses.find((response) => response.status === 400);
     t.match(await refused?.json(), { error: 'invalid_grant' }, `round ${round}: the other gets invalid_grant`);
   }
+});
+
+t.test('a callback repeated at the other replica in the same browser gets the same redirect, until its code is redeemed', async (t) => {
+  const browser = new Browser();
+  let callbackUrl = '';
+  const code = await codeAcross(
+    set.issuer,
+    (leg, url) => {
+      if (leg === 'callback') callbackUrl = url;
+      return set.at(url, 0);
+    },
+    browser,
+    'rp-state-repeated',
+  );
+  const repeated = await browser.get(set.at(callbackUrl, 1));
+  t.equal(repeated.status, 302);
+  const location = new URL(repeated.headers.get('location') ?? '');
+  t.equal(location.searchParams.get('code'), code, 'the code the first replica handed out');
+  t.equal(location.searchParams.get('state'), 'rp-state-repeated');
+  t.equal(location.searchParams.get('iss'), set.issuer);
+  t.equal((await new Browser().get(set.at(callbackUrl, 1))).status, 400, 'another browser gets no code');
+  t.equal((await redeemAt(set.at(`${set.issuer}/token`, 1), code)).status, 200);
+  const afterRedemption = await browser.get(set.at(callbackUrl, 0));
+  t.equal(afterRedemption.status, 400, 'once redeemed, the callback is expired, not a spent code');
+  t.match(await afterRedemption.text(), /expired/);
 });
 
 t.test('both replicas publish the same JWKS', async (t) => {
