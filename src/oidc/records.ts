@@ -42,15 +42,21 @@ export interface RedeemedCode {
   grant: string;
 }
 
-/** What an access token carries, sealed inside it. */
+/** What an access token carries, sealed inside it, besides its /userinfo answer. */
 export interface AccessTokenRecord {
   clientId: string;
-  subject: string;
-  scopes: string[];
-  claims: UserClaims;
   expiresAt: number;
   /** The code it was bought with (its hash): a replay of that code revokes it. */
   grant: string;
+}
+
+/** The claims /userinfo answers with: the subject and what the granted scopes cover. @see OIDC Core §5.3.2 */
+export type UserinfoClaims = UserClaims & { sub: string };
+
+export interface OpenedAccessToken {
+  record: AccessTokenRecord;
+  /** The /userinfo answer as JSON text, made once at /token. */
+  userinfo: string;
 }
 
 export interface RecordsOptions {
@@ -119,16 +125,26 @@ export class Records {
     return true;
   }
 
-  /** The token carries its record, sealed: the store keeps nothing for it unless its code is replayed. */
-  issueAccessToken(record: AccessTokenRecord, nowSeconds: number): string {
-    return this.accessTokens.seal(JSON.stringify(record), nowSeconds);
+  /**
+   * The token carries its record and its /userinfo answer, sealed: the store keeps nothing for it
+   * unless its code is replayed. The answer follows the record's line as JSON text, so /userinfo
+   * sends it as it is, without parsing and serialising the claims again on every call.
+   */
+  issueAccessToken(record: AccessTokenRecord, userinfo: UserinfoClaims, nowSeconds: number): string {
+    return this.accessTokens.seal(`${JSON.stringify(record)}\n${JSON.stringify(userinfo)}`, nowSeconds);
   }
 
-  /** The record a live, unrevoked token carries; undefined for any other string. */
-  async getAccessToken(token: string, nowSeconds: number): Promise<AccessTokenRecord | undefined> {
-    const record = parse<AccessTokenRecord>(this.accessTokens.open(token, nowSeconds));
-    if (record === undefined || record.expiresAt <= nowSeconds) return undefined;
-    return (await this.store.get(`revoked:${record.grant}`)) === undefined ? record : undefined;
+  /** What a live, unrevoked token carries; undefined for any other string. */
+  async getAccessToken(token: string, nowSeconds: number): Promise<OpenedAccessToken | undefined> {
+    const sealed = this.accessTokens.open(token, nowSeconds);
+    // JSON.stringify escapes every line break, so the first one ends the record. A token sealed
+    // before the answer was (one JSON record, no line break) is unknown.
+    const recordEnd = sealed?.indexOf('\n') ?? -1;
+    if (sealed === undefined || recordEnd < 0) return undefined;
+    const record = JSON.parse(sealed.slice(0, recordEnd)) as AccessTokenRecord;
+    if (record.expiresAt <= nowSeconds) return undefined;
+    if ((await this.store.get(`revoked:${record.grant}`)) !== undefined) return undefined;
+    return { record, userinfo: sealed.slice(recordEnd + 1) };
   }
 
   /** Records a client assertion's jti; false when it was seen before. @see RFC 7523 §3 (7) */

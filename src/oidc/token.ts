@@ -71,15 +71,10 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
 
     const now = context.now();
     const { accessTokenTtl, idTokenTtl } = client;
+    const claims = claimsForScopes(issued.claims, issued.scopes);
     const accessToken = context.records.issueAccessToken(
-      {
-        clientId: client.clientId,
-        subject: issued.subject,
-        scopes: issued.scopes,
-        claims: issued.claims,
-        expiresAt: now + accessTokenTtl,
-        grant,
-      },
+      { clientId: client.clientId, expiresAt: now + accessTokenTtl, grant },
+      { sub: issued.subject, ...claims },
       now,
     );
     const idToken = issued.scopes.includes('openid')
@@ -96,7 +91,7 @@ export function registerToken(app: FastifyInstance, context: ProviderContext): v
             ...(issued.nonce === undefined ? {} : { nonce: issued.nonce }),
             at_hash: atHash(accessToken),
             // Logto's OIDC connector reads the profile only from the id_token. @see logto-connectors.md
-            ...claimsForScopes(issued.claims, issued.scopes),
+            ...claims,
           },
           context.config.signingAlg,
         )

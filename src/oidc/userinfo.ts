@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, InvalidToken } from '../errors.js';
-import { claimsForScopes } from './claims.js';
 import type { ProviderContext } from './context.js';
 import { singleAuthorization, withoutEmptyValues } from './params.js';
+import type { UserinfoClaims } from './records.js';
 import { noStore } from './token.js';
 
 /** Access tokens carry their record, sealed (src/oidc/access-tokens.ts): a few hundred characters, more with long claims. */
@@ -56,17 +56,18 @@ export function registerUserinfo(app: FastifyInstance, context: ProviderContext)
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = bearerToken(request);
     const now = context.now();
-    const record = await context.records.getAccessToken(token, now);
-    if (record === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
-    const client = context.clients.get(record.clientId);
-    const claims = { sub: record.subject, ...claimsForScopes(record.claims, record.scopes) };
+    const opened = await context.records.getAccessToken(token, now);
+    if (opened === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
+    const client = context.clients.get(opened.record.clientId);
     reply.headers(noStore);
     if (client !== undefined && wantsJwt(request, client.userinfoSignedResponseAlg)) {
       const alg = client.userinfoSignedResponseAlg ?? context.config.signingAlg;
+      const claims = JSON.parse(opened.userinfo) as UserinfoClaims;
       const jwt = await context.keys.sign({ iss: context.issuer, aud: client.clientId, iat: now, ...claims }, alg);
       return reply.type('application/jwt').send(jwt);
     }
-    return reply.send(claims);
+    // Fastify's type for an object it serialises itself; a string it would send as text/plain.
+    return reply.type('application/json; charset=utf-8').send(opened.userinfo);
   };
   // Relying parties may call it on every page view, at a rate no login sets: failures logged at info, successes at debug.
   const config = { accessLog: 'failures' } as const;

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { generateKeyPair, SignJWT, createLocalJWKSet, decodeJwt, jwtVerify, type JWK } from 'jose';
+import { cookieSecretFor } from '../../src/bootstrap.js';
 import { defaultFakeUser } from '../../src/demo/fake-kakao.js';
+import { SealedAccessTokens } from '../../src/oidc/access-tokens.js';
 import { confidential, jwtUserinfoClient, startBridge } from '../helpers/bridge.js';
 import { getUserinfo, loginForTokens, redeemCode, signIn } from '../helpers/flow.js';
 
@@ -133,4 +135,15 @@ t.test('answers JSON to a client that lists application/jwt no higher than JSON'
   }
   const preferred = await getUserinfo(bridge, tokens.access_token, { accept: 'application/jwt, application/json;q=0.5' });
   t.match(preferred.headers.get('content-type'), /^application\/jwt/);
+});
+
+t.test('answers a token sealed in the earlier format (one JSON record, no /userinfo answer) as unknown: 401, not a failure', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const record = { clientId: confidential.clientId, subject: defaultFakeUser.id, scopes: ['openid', 'profile'], claims: { name: 'Kim' }, expiresAt: now + 600, grant: 'g' };
+  const sealer = new SealedAccessTokens(await cookieSecretFor(bridge.config));
+  const current = sealer.seal(`${JSON.stringify({ clientId: record.clientId, expiresAt: record.expiresAt, grant: 'g' })}\n{"sub":"${defaultFakeUser.id}"}`, now);
+  t.same(await (await getUserinfo(bridge, current)).json(), { sub: defaultFakeUser.id }, 'the same secret, the current format: served');
+  const response = await getUserinfo(bridge, sealer.seal(JSON.stringify(record), now));
+  t.equal(response.status, 401);
+  t.match(challenge(response), /invalid_token/);
 });
