@@ -137,10 +137,11 @@ export class Records {
   /** What a live, unrevoked token carries; undefined for any other string. */
   async getAccessToken(token: string, nowSeconds: number): Promise<OpenedAccessToken | undefined> {
     const sealed = this.accessTokens.open(token, nowSeconds);
+    if (sealed === undefined) return undefined;
     // JSON.stringify escapes every line break, so the first one ends the record. A token sealed
     // before the answer was (one JSON record, no line break) is unknown.
-    const recordEnd = sealed?.indexOf('\n') ?? -1;
-    if (sealed === undefined || recordEnd < 0) return undefined;
+    const recordEnd = sealed.indexOf('\n');
+    if (recordEnd < 0) return undefined;
     const record = JSON.parse(sealed.slice(0, recordEnd)) as AccessTokenRecord;
     if (record.expiresAt <= nowSeconds) return undefined;
     if ((await this.store.get(`revoked:${record.grant}`)) !== undefined) return undefined;

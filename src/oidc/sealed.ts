@@ -3,13 +3,12 @@ import { fillRandom } from './secrets.js';
 
 const ivBytes = 12;
 const tagBytes = 16;
-const noPrefix = Buffer.alloc(0);
 
 /**
  * AES-256-GCM, laid out as `prefix ‖ IV ‖ tag ‖ ciphertext` in base64url. The prefix (which key
  * sealed it, for instance) is readable but authenticated: altering it breaks the seal.
  */
-export function sealUnder(key: KeyObject, plaintext: string, prefix: Buffer = noPrefix): string {
+export function sealUnder(key: KeyObject, plaintext: string, prefix: Buffer): string {
   const header = Buffer.allocUnsafe(prefix.length + ivBytes + tagBytes);
   prefix.copy(header);
   const iv = header.subarray(prefix.length, prefix.length + ivBytes);
@@ -24,7 +23,7 @@ export function sealUnder(key: KeyObject, plaintext: string, prefix: Buffer = no
 }
 
 /** The decoded bytes of a sealed value; undefined for anything that is not canonical base64url of at least `prefixBytes` plus a header. */
-export function sealedBytes(sealed: string, prefixBytes = 0): Buffer | undefined {
+export function sealedBytes(sealed: string, prefixBytes: number): Buffer | undefined {
   const data = Buffer.from(sealed, 'base64url');
   // Decoding skips characters outside the alphabet: only the encoding sealUnder wrote is accepted.
   if (data.length < prefixBytes + ivBytes + tagBytes || data.toString('base64url') !== sealed) return undefined;
@@ -32,7 +31,7 @@ export function sealedBytes(sealed: string, prefixBytes = 0): Buffer | undefined
 }
 
 /** undefined when `data` (from sealedBytes) was not sealed under this key, or was altered. */
-export function unsealUnder(key: KeyObject, data: Buffer, prefixBytes = 0): string | undefined {
+export function unsealUnder(key: KeyObject, data: Buffer, prefixBytes: number): string | undefined {
   const bodyAt = prefixBytes + ivBytes + tagBytes;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(prefixBytes, prefixBytes + ivBytes));
