@@ -4,7 +4,9 @@
  * the medians and B ÷ A (raw, and per CPU-second of the server). Records what a change buys.
  *
  *   rows: bridge.discovery, bridge.jwks, bridge.authorize, bridge.callback, bridge.token,
- *         bridge.userinfo, bridge.userinfo-jwt, login.memory
+ *         bridge.userinfo, bridge.userinfo-jwt, login.memory; cold.restart, cold.image, cold.fresh
+ *         (one start a round, timed as the bench's cold section times it; starts vary by a third
+ *         from one to the next here: a dozen rounds or more)
  *   BENCH_A=dir, BENCH_B=dir          builds to compare (default: dist for both)
  *   BENCH_ENV_A='K=V …', BENCH_ENV_B  extra environment for each side (e.g. LOG_LEVEL=warn)
  *   BENCH_ROUNDS=n                    rounds (default 3; each side runs once per round)
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { startFakeKakao } from './lib/bridge.js';
 import { Client } from './lib/http.js';
 import { freePort, pinSelf } from './lib/procs.js';
-import { bridgeLogins, bridgeRow, type Context, type Settings } from './lib/sections.js';
+import { bridgeLogins, bridgeRow, prepareColdStarts, timeColdStart, type ColdStartKind, type Context, type Settings } from './lib/sections.js';
 import { median } from './lib/stats.js';
 import { runScript } from './lib/script.js';
 
@@ -51,10 +53,17 @@ const settings: Settings = {
   codeCap: 20_000,
 };
 
+const coldStartKinds: Record<string, ColdStartKind> = { 'cold.restart': 'keysExist', 'cold.image': 'imageFirstStart', 'cold.fresh': 'firstStart' };
+
 interface Sample {
   rate: number;
   cpu: number;
   p99: number;
+}
+
+interface StartSample {
+  ms: number;
+  cpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -67,6 +76,8 @@ async function main(): Promise<void> {
   const client = new Client(16);
   const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
   const samples = new Map<string, Sample[]>();
+  const starts = new Map<string, StartSample[]>();
+  const warmCaches = new Map<string, string>();
   try {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
@@ -81,6 +92,19 @@ async function main(): Promise<void> {
           log: () => undefined,
         };
         for (const id of rows) {
+          const key = `${variant.name} ${id}`;
+          const coldStartKind = coldStartKinds[id];
+          if (coldStartKind !== undefined) {
+            let warmCache = warmCaches.get(variant.name);
+            if (warmCache === undefined) {
+              warmCache = await prepareColdStarts(context);
+              warmCaches.set(variant.name, warmCache);
+            }
+            const start = await timeColdStart(context, coldStartKind, warmCache);
+            log(`round ${round + 1} ${variant.name} ${id}: ${start.ms.toFixed(0)} ms, ${start.cpuMs.toFixed(0)} ms of CPU`);
+            starts.set(key, [...(starts.get(key) ?? []), start]);
+            continue;
+          }
           let sample: Sample;
           if (id === 'login.memory') {
             const result = await bridgeLogins(context, id, id, {});
@@ -92,13 +116,23 @@ async function main(): Promise<void> {
             sample = { rate: result.rps, cpu: result.cpu, p99: result.p99 };
           }
           log(`round ${round + 1} ${variant.name} ${id}: ${sample.rate.toFixed(0)}/s at ${(sample.cpu * 100).toFixed(0)} % CPU (${(sample.rate / sample.cpu).toFixed(0)} per CPU-s), p99 ${sample.p99.toFixed(2)} ms`);
-          const key = `${variant.name} ${id}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
         }
       }
     }
     const lines = ['| row | A /s | A per CPU-s | B /s | B per CPU-s | B ÷ A | B ÷ A per CPU-s |', '|---|---:|---:|---:|---:|---:|---:|'];
+    const startLines = ['| start | A ms | A CPU ms | B ms | B CPU ms | B ÷ A | B ÷ A CPU |', '|---|---:|---:|---:|---:|---:|---:|'];
     for (const id of rows) {
+      if (coldStartKinds[id] !== undefined) {
+        const [a, b] = variants.map((variant) => {
+          const list = starts.get(`${variant.name} ${id}`) ?? [];
+          return { ms: median(list.map((start) => start.ms)), cpuMs: median(list.map((start) => start.cpuMs)) };
+        });
+        if (a !== undefined && b !== undefined) {
+          startLines.push(`| ${id} | ${a.ms.toFixed(0)} | ${a.cpuMs.toFixed(0)} | ${b.ms.toFixed(0)} | ${b.cpuMs.toFixed(0)} | ${(b.ms / a.ms).toFixed(2)}× | ${(b.cpuMs / a.cpuMs).toFixed(2)}× |`);
+        }
+        continue;
+      }
       const figures = variants.map((variant) => {
         const list = samples.get(`${variant.name} ${id}`) ?? [];
         return { rate: median(list.map((sample) => sample.rate)), perCpu: median(list.map((sample) => sample.rate / Math.max(sample.cpu, 0.01))) };
@@ -107,7 +141,8 @@ async function main(): Promise<void> {
       if (a === undefined || b === undefined) continue;
       lines.push(`| ${id} | ${a.rate.toFixed(0)} | ${a.perCpu.toFixed(0)} | ${b.rate.toFixed(0)} | ${b.perCpu.toFixed(0)} | ${(b.rate / a.rate).toFixed(2)}× | ${(b.perCpu / a.perCpu).toFixed(2)}× |`);
     }
-    process.stdout.write(`A: ${first.dist} ${JSON.stringify(first.env)}\nB: ${variants[1]?.dist ?? ''} ${JSON.stringify(variants[1]?.env ?? {})}\n${lines.join('\n')}\n`);
+    const tables = [lines, startLines].filter((table) => table.length > 2).map((table) => table.join('\n'));
+    process.stdout.write(`A: ${first.dist} ${JSON.stringify(first.env)}\nB: ${variants[1]?.dist ?? ''} ${JSON.stringify(variants[1]?.env ?? {})}\n${tables.join('\n\n')}\n`);
   } finally {
     await client.close();
     await kakao.stop();

@@ -139,7 +139,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (config.setupPage) registerSetupPage(instance, { issuer, endpoints: context.endpoints, connectors: config.connectors, clients: config.clients });
     return Promise.resolve();
   };
-  registerHealth(app, deps.store);
+  registerHealth(app, deps.store, deps.keys);
   registerMetrics(app, metrics, config);
   await app.register(provider);
   // PUBLIC_URL may carry a path (https://example.com/kakao): its endpoints answer there too, for

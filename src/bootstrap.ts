@@ -67,14 +67,24 @@ export async function buildDefaultApp(config: Config, logger?: FastifyBaseLogger
   const store: Store = await createStore(config, logger);
   // With REDIS_URL the keys live in Redis: a bridge started before its Redis waits for it a while.
   const [keys, cookieSecret] = await whileStoreStarts(logger, () =>
-    Promise.all([KeySet.load(keyStorageFor(config, store), requiredAlgs(config), keyPolicyFor(config)), cookieSecretFor(config, store)]),
+    Promise.all([KeySet.open(keyStorageFor(config, store), requiredAlgs(config), keyPolicyFor(config)), cookieSecretFor(config, store)]),
   );
   const app = await buildApp(config, { store, keys, cookieSecret, ...(logger === undefined ? {} : { logger }) });
+  // A first start creates its signing keys once it listens, rather than before: on one core,
+  // creating them beside the start's own work delays it as much as creating them first.
+  // /jwks, /token and /readyz wait for them (and retry, should this attempt fail).
+  app.addHook('onListen', (done) => {
+    keys.ensureAllKeys().catch((error: unknown) => {
+      app.log.error({ err: error }, 'the signing keys could not be created');
+    });
+    done();
+  });
   const stopRefreshing = keys.startRefreshing(keyRefreshMs, (error) => {
     app.log.error({ err: error }, 'signing keys could not be refreshed');
   });
   app.addHook('onClose', async () => {
     stopRefreshing();
+    await keys.settled();
     await store.close();
   });
   return app;

@@ -49,6 +49,9 @@ export class KeySet {
   private signers = new Map<SigningAlg, SigningKey>();
   private keys: SigningKey[] = [];
   private document = '';
+  /** False while an algorithm has no key in the storage yet (see open). */
+  private allKeys = false;
+  private generation: Promise<void> | undefined;
 
   private constructor(
     private readonly storage: KeyStorage,
@@ -64,29 +67,79 @@ export class KeySet {
     policy: Partial<KeyPolicy> = {},
     now: () => number = () => Math.floor(Date.now() / 1000),
   ): Promise<KeySet> {
-    const keySet = new KeySet(typeof storage === 'string' ? new FileKeyStorage(storage) : storage, algs, { ...defaultKeyPolicy, ...policy }, now);
-    const stored = await keySet.storage.read();
-    const parsed = stored === undefined ? [] : parseStoredKeys(stored);
-    if (stored === undefined || algs.some((alg) => !parsed.some((key) => key.jwk.alg === alg))) {
-      // Keys for a missing algorithm sign at once: nothing signed with that algorithm before.
-      await keySet.storage.update(async (current) => {
-        const keys = current === undefined ? [] : parseStoredKeys(current);
-        const missing = algs.filter((alg) => !keys.some((key) => key.jwk.alg === alg));
-        return missing.length === 0 ? undefined : serialise([...keys, ...(await generateKeys(missing, now()))]);
-      });
-    }
-    await keySet.refresh();
+    const keySet = await KeySet.open(storage, algs, policy, now);
+    await keySet.ensureAllKeys();
     return keySet;
   }
 
-  /** The JWKS document, serialised once per refresh: served as is on every request. */
+  /**
+   * Loads the stored keys, but leaves creating a missing algorithm's key to ensureAllKeys(), which
+   * sign() waits for: a first start can answer discovery and /authorize before its RSA key exists
+   * (generating one takes 20 to 150 ms of CPU, BENCHMARKS.md).
+   */
+  static async open(
+    storage: KeyStorage | string,
+    algs: readonly SigningAlg[],
+    policy: Partial<KeyPolicy> = {},
+    now: () => number = () => Math.floor(Date.now() / 1000),
+  ): Promise<KeySet> {
+    const keySet = new KeySet(typeof storage === 'string' ? new FileKeyStorage(storage) : storage, algs, { ...defaultKeyPolicy, ...policy }, now);
+    const stored = await keySet.storage.read();
+    const parsed = stored === undefined ? [] : parseStoredKeys(stored);
+    if (algs.every((alg) => parsed.some((key) => key.jwk.alg === alg))) {
+      await keySet.refreshAllKeys();
+      keySet.allKeys = true;
+    }
+    return keySet;
+  }
+
+  /** Every algorithm has a key: jwksJson publishes them all and sign() does not wait. */
+  get hasAllKeys(): boolean {
+    return this.allKeys;
+  }
+
+  /** Creates the key of every algorithm the storage has none of yet; one attempt at a time, retried after a failure. */
+  ensureAllKeys(): Promise<void> {
+    if (this.allKeys) return Promise.resolve();
+    this.generation ??= this.generateMissing().then(
+      () => {
+        this.allKeys = true;
+      },
+      (error: unknown) => {
+        this.generation = undefined;
+        throw error;
+      },
+    );
+    return this.generation;
+  }
+
+  /** Resolves once no key is being created: a process that stops waits, rather than leave the storage's lock behind. */
+  async settled(): Promise<void> {
+    await this.generation?.catch(() => undefined);
+  }
+
+  private async generateMissing(): Promise<void> {
+    // Keys for a missing algorithm sign at once: nothing signed with that algorithm before.
+    await this.storage.update(async (current) => {
+      const keys = current === undefined ? [] : parseStoredKeys(current);
+      const missing = this.algs.filter((alg) => !keys.some((key) => key.jwk.alg === alg));
+      return missing.length === 0 ? undefined : serialise([...keys, ...(await generateKeys(missing, this.now()))]);
+    });
+    await this.refreshAllKeys();
+  }
+
+  /** The JWKS document, serialised once per refresh: served as is on every request; no keys until hasAllKeys. */
   get jwksJson(): string {
     return this.jwks;
   }
 
   /** Signs `payload` with the active key of `alg`. */
   async sign(payload: JWTPayload, alg: SigningAlg, typ = 'JWT'): Promise<string> {
-    const key = this.signers.get(alg) ?? this.activeKey(alg);
+    let key = this.signers.get(alg) ?? this.activeKey(alg);
+    if (key === undefined && !this.allKeys) {
+      await this.ensureAllKeys();
+      key = this.signers.get(alg) ?? this.activeKey(alg);
+    }
     if (key === undefined) throw new Error(`no signing key for ${alg}`);
     let header = key.headers.get(typ);
     if (header === undefined) {
@@ -113,6 +166,11 @@ export class KeySet {
 
   /** Re-reads the storage (another replica may have rotated) and rotates when a key is due. */
   async refresh(): Promise<void> {
+    await this.ensureAllKeys();
+    await this.refreshAllKeys();
+  }
+
+  private async refreshAllKeys(): Promise<void> {
     await this.reload();
     if (this.policy.rotationDays !== undefined && this.dueForRotation(this.document)) await this.addKeys(false, true);
   }
@@ -122,7 +180,8 @@ export class KeySet {
    * for longer than any token lives. The new key signs after `publishAheadSeconds`, or at once
    * with `immediate` (a compromised key).
    */
-  rotate(options: { immediate?: boolean } = {}): Promise<RotationResult[]> {
+  async rotate(options: { immediate?: boolean } = {}): Promise<RotationResult[]> {
+    await this.ensureAllKeys();
     return this.addKeys(options.immediate === true, false);
   }
 

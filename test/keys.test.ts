@@ -2,7 +2,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import t from 'tap';
-import { StoreKeyStorage } from '../src/key-storage.js';
+import { StoreKeyStorage, type KeyStorage } from '../src/key-storage.js';
 import { atHash, KeySet } from '../src/keys.js';
 import { MemoryStore } from '../src/store/memory.js';
 
@@ -250,4 +250,77 @@ t.test('puts the keys back when the shared store lost them, so signing goes on',
   t.equal(keys.jwksJson, before, 'the same keys are published');
   t.ok(await store.get('signing-keys'), 'and stored again');
   t.ok(await keys.sign({ sub: 'a' }, 'RS256'));
+});
+
+t.test('open() creates no key; the first sign() creates it, waits for it and signs with it', async (t) => {
+  const dir = join(t.testdir(), 'data');
+  const keys = await KeySet.open(dir, ['RS256']);
+  t.equal(keys.hasAllKeys, false);
+  t.same(jwksOf(keys).keys, [], 'publishes nothing yet');
+  await t.rejects(stat(join(dir, 'signing-keys.json')), { code: 'ENOENT' }, 'and wrote nothing');
+  const token = await keys.sign({ sub: '3827731058' }, 'RS256');
+  t.equal(keys.hasAllKeys, true);
+  const { payload } = await jwtVerify(token, createLocalJWKSet(jwksOf(keys)));
+  t.equal(payload.sub, '3827731058');
+  t.equal((await KeySet.load(dir, ['RS256'])).jwksJson, keys.jwksJson, 'the key is the one on disk');
+});
+
+t.test('open() of a folder that has every key publishes them at once', async (t) => {
+  const dir = t.testdir();
+  const loaded = await KeySet.load(dir, ['RS256', 'ES256']);
+  const opened = await KeySet.open(dir, ['RS256', 'ES256']);
+  t.equal(opened.hasAllKeys, true);
+  t.equal(opened.jwksJson, loaded.jwksJson);
+});
+
+t.test('open() of a folder that lacks one algorithm publishes nothing until ensureAllKeys() adds it', async (t) => {
+  const dir = t.testdir();
+  const rsOnly = await KeySet.load(dir, ['RS256']);
+  const keys = await KeySet.open(dir, ['RS256', 'ES256']);
+  t.equal(keys.hasAllKeys, false);
+  t.same(jwksOf(keys).keys, []);
+  await keys.ensureAllKeys();
+  t.same(
+    jwksOf(keys).keys.map((key) => key.alg),
+    ['RS256', 'ES256'],
+  );
+  t.equal(jwksOf(keys).keys[0]?.kid, jwksOf(rsOnly).keys[0]?.kid, 'the RS256 key is kept');
+});
+
+t.test('concurrent callers of a first start create one key, not one each', async (t) => {
+  const dir = t.testdir();
+  const keys = await KeySet.open(dir, ['RS256']);
+  await Promise.all([keys.ensureAllKeys(), keys.sign({ sub: 'a' }, 'RS256'), keys.ensureAllKeys(), keys.refresh(), keys.settled()]);
+  t.equal(jwksOf(keys).keys.length, 1);
+  t.equal((JSON.parse(await readFile(join(dir, 'signing-keys.json'), 'utf8')) as Jwks).keys.length, 1);
+});
+
+t.test('a failed creation rejects its callers; the next call tries again', async (t) => {
+  const store = new MemoryStore();
+  t.teardown(() => store.close());
+  const storage = new StoreKeyStorage(store);
+  let failures = 1;
+  const failingOnce: KeyStorage = {
+    read: () => storage.read(),
+    update: (change) => (failures-- > 0 ? Promise.reject(new Error('the store went away')) : storage.update(change)),
+  };
+  const keys = await KeySet.open(failingOnce, ['ES256']);
+  const attempt = keys.ensureAllKeys();
+  await t.rejects(keys.sign({ sub: 'a' }, 'ES256'), /the store went away/, 'a signature waiting for it fails with it');
+  await t.rejects(attempt, /the store went away/);
+  await keys.settled();
+  t.pass('settled() resolves after a failure too');
+  t.equal(keys.hasAllKeys, false);
+  t.ok(await keys.sign({ sub: 'a' }, 'ES256'), 'the next signature creates the key');
+  t.equal(keys.hasAllKeys, true);
+  t.ok(await store.get('signing-keys'), 'and stores it');
+});
+
+t.test('settled() waits for a creation in progress, and for nothing otherwise', async (t) => {
+  const keys = await KeySet.open(t.testdir(), ['RS256']);
+  await keys.settled();
+  t.equal(keys.hasAllKeys, false, 'it starts none');
+  void keys.ensureAllKeys();
+  await keys.settled();
+  t.equal(keys.hasAllKeys, true);
 });

@@ -625,28 +625,43 @@ export async function memoryStart(context: Context): Promise<MemoryRun> {
   };
 }
 
+/**
+ * A restart finds the keys in DATA_DIR and V8's code cache filled by the start before it; a first
+ * start in the image finds the code cache the image ships, but no key; a first start from a fresh
+ * build has neither: it generates the key and compiles everything.
+ */
+export type ColdStartKind = 'keysExist' | 'imageFirstStart' | 'firstStart';
+
+/** Starts the bridge once, so that the code cache returned and context.bridge.dataDir's keys exist for the starts that find them. */
+export async function prepareColdStarts(context: Context): Promise<string> {
+  const warmCache = mkdtempSync(join(context.workDir, 'compile-cache-'));
+  await (await startBridge(context.bridge, { ...context.bridgeEnv, NODE_COMPILE_CACHE: warmCache })).stop();
+  return warmCache;
+}
+
+/** One start of `kind`, from spawn to the first 200 from discovery, and the CPU time it took. */
+export async function timeColdStart(context: Context, kind: ColdStartKind, warmCache: string): Promise<{ ms: number; cpuMs: number }> {
+  const fresh = (prefix: string) => mkdtempSync(join(context.workDir, prefix));
+  const dataDir = kind === 'keysExist' ? context.bridge.dataDir : fresh('first-start-');
+  const compileCache = kind === 'firstStart' ? fresh('first-start-cache-') : warmCache;
+  const bridge = await startBridge({ ...context.bridge, dataDir }, { ...context.bridgeEnv, NODE_COMPILE_CACHE: compileCache });
+  await bridge.stop();
+  return { ms: bridge.startupMs, cpuMs: bridge.startupCpuMs };
+}
+
 export async function coldStart(context: Context): Promise<ColdStartResult> {
   context.log('cold start');
   const { settings } = context;
-  const samples = { keysExist: [] as number[], imageFirstStart: [] as number[], firstStart: [] as number[] };
-  const cpu = { keysExist: [] as number[], imageFirstStart: [] as number[], firstStart: [] as number[] };
-  const timeStart = async (kind: keyof typeof samples, dataDir: string, compileCache: string) => {
-    const bridge = await startBridge({ ...context.bridge, dataDir }, { ...context.bridgeEnv, NODE_COMPILE_CACHE: compileCache });
-    samples[kind].push(bridge.startupMs);
-    cpu[kind].push(bridge.startupCpuMs);
-    await bridge.stop();
-  };
-  // A restart finds the keys in DATA_DIR and V8's code cache filled by the start before it; a
-  // first start in the image finds the code cache the image ships, but no key; a first start
-  // from a fresh build has neither: it generates the key and compiles everything.
-  const warmCache = join(context.workDir, 'compile-cache');
-  const fresh = (prefix: string) => mkdtempSync(join(context.workDir, prefix));
+  const samples: Record<ColdStartKind, number[]> = { keysExist: [], imageFirstStart: [], firstStart: [] };
+  const cpu: Record<ColdStartKind, number[]> = { keysExist: [], imageFirstStart: [], firstStart: [] };
   try {
-    await (await startBridge(context.bridge, { ...context.bridgeEnv, NODE_COMPILE_CACHE: warmCache })).stop();
+    const warmCache = await prepareColdStarts(context);
     for (let run = 0; run < settings.coldStarts; run++) {
-      await timeStart('keysExist', context.bridge.dataDir, warmCache);
-      await timeStart('imageFirstStart', fresh('first-start-'), warmCache);
-      await timeStart('firstStart', fresh('first-start-'), fresh('first-start-cache-'));
+      for (const kind of ['keysExist', 'imageFirstStart', 'firstStart'] as const) {
+        const { ms, cpuMs } = await timeColdStart(context, kind, warmCache);
+        samples[kind].push(ms);
+        cpu[kind].push(cpuMs);
+      }
     }
   } catch (error) {
     return { keysExistMs: 0, imageFirstStartMs: 0, firstStartMs: 0, keysExistCpuMs: 0, imageFirstStartCpuMs: 0, firstStartCpuMs: 0, runs: samples, error: (error as Error).message.slice(0, 300) };

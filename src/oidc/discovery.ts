@@ -49,8 +49,9 @@ class PublicDocument {
       this.head = [...publicHeaderPairs, 'content-length', String(Buffer.byteLength(body))];
     }
     // Skipping onSend skips the drain's `Connection: close` (src/ops/drain.ts) too, and need not:
-    // once a close starts Fastify answers 503 before routing, and this handler is synchronous, so
-    // it never runs while the bridge drains. node:http leaves the body out of a response to HEAD.
+    // once a close starts Fastify answers 503 before routing, and the handlers send at once, so
+    // this never runs while the bridge drains (but for /jwks on a first start, which may wait a few
+    // tens of milliseconds for its key). node:http leaves the body out of a response to HEAD.
     reply.hijack();
     reply.raw.writeHead(200, this.head);
     reply.raw.end(body);
@@ -79,7 +80,16 @@ export function registerDiscovery(app: FastifyInstance, context: ProviderContext
       discovery.send(reply, discoveryJson);
     });
     quiet.get('/jwks', { config: { accessLog: 'none' } }, (_request, reply) => {
-      jwks.send(reply, context.keys.jwksJson);
+      const { keys } = context;
+      if (keys.hasAllKeys) {
+        jwks.send(reply, keys.jwksJson);
+        return;
+      }
+      // A first start, still creating its keys: an empty key set cached for five minutes would
+      // make relying parties reject the first id_tokens.
+      return keys.ensureAllKeys().then(() => {
+        jwks.send(reply, keys.jwksJson);
+      });
     });
     return Promise.resolve();
   });

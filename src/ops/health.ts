@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { KeySet } from '../keys.js';
 import type { Store } from '../store/store.js';
 import { withTimeout } from '../timeout.js';
 
@@ -6,13 +7,19 @@ import { withTimeout } from '../timeout.js';
 const readinessTimeoutMs = 2000;
 
 /**
- * `/healthz`: the process serves requests (liveness). `/readyz`: it can also serve logins: the
- * store answers (keys are loaded before the app is built at all).
+ * `/healthz`: the process serves requests (liveness). `/readyz`: it can also serve logins: every
+ * signing key exists (a first start creates them once it listens) and the store answers.
  */
-export function registerHealth(app: FastifyInstance, store: Store): void {
+export function registerHealth(app: FastifyInstance, store: Store, keys: KeySet): void {
   app.get('/healthz', (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
+    try {
+      await withTimeout(keys.ensureAllKeys(), readinessTimeoutMs);
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready: the signing keys could not be created');
+      return reply.code(503).send({ status: 'unavailable', reason: 'signing keys' });
+    }
     try {
       await withTimeout(store.ping(), readinessTimeoutMs);
       return await reply.send({ status: 'ready' });
