@@ -143,6 +143,8 @@ t.test('npm run bench runs every row once at tiny size (BENCH_QUICK=1)', async (
     t.type(target?.beyondCeiling, 'boolean', `${name}: whether the ceiling itself misses it`);
   }
   t.ok((results.coldStart?.keysExistMs ?? 0) > 0 && (results.coldStart?.imageFirstStartMs ?? 0) > 0 && (results.coldStart?.firstStartMs ?? 0) > 0, 'cold starts were timed');
+  const jwksMs = results.coldStart?.jwksMs;
+  t.ok(jwksMs !== undefined && jwksMs.firstStart > (results.coldStart?.firstStartMs ?? Infinity), 'and on to the first /jwks with a key, after the first discovery');
   t.ok(results.targets.length >= 13, 'every target is listed');
   t.ok(results.targets.every((target) => target.measured !== 'not measured' || (target.name.includes('Redis') && !redisAvailable())), 'every target has a figure');
 });

@@ -232,13 +232,13 @@ export function targets(results: Results): Target[] {
     met: coldOk ? cold.keysExistMs < 500 : undefined,
   });
   list.push({
-    name: 'cold start < 500 ms (first start of the image: generates the RS256 key, code cache shipped)',
+    name: 'cold start < 500 ms (first start of the image: creates the RS256 key, code cache shipped)',
     measured: coldOk ? `${cold.imageFirstStartMs.toFixed(0)} ms` : 'not measured',
     required: '< 500 ms',
     met: coldOk ? cold.imageFirstStartMs < 500 : undefined,
   });
   list.push({
-    name: 'cold start < 500 ms (first start of a fresh build: generates the key, empty code cache)',
+    name: 'cold start < 500 ms (first start of a fresh build: creates the key, empty code cache)',
     measured: coldOk ? `${cold.firstStartMs.toFixed(0)} ms` : 'not measured',
     required: '< 500 ms',
     met: coldOk ? cold.firstStartMs < 500 : undefined,
@@ -306,7 +306,12 @@ export function markdown(results: Results): string {
     );
   }
   const cold = results.coldStart;
-  lines.push('### Cold start', '', 'From spawning `node dist/main.js` to the first 200 from discovery (median), and the CPU time the process used by then (all threads; contention inflates wall time, not this).', '');
+  lines.push(
+    '### Cold start',
+    '',
+    'From spawning `node dist/main.js` to the first 200 from discovery (median), and the CPU time the process used by then (all threads; contention inflates wall time, not this). A first start creates its signing key once it listens, so its first discovery comes before the key: the last line is the time to the first `/jwks` that publishes it, asked for right after that discovery.',
+    '',
+  );
   if (cold === undefined || cold.error !== undefined) {
     lines.push(`Not measured${cold?.error === undefined ? '' : `: ${cold.error}`}.`, '');
   } else {
@@ -315,6 +320,7 @@ export function markdown(results: Results): string {
       '|---|---:|---:|---:|',
       `| wall time (runs) | ${runsCell(cold.keysExistMs, cold.runs.keysExist)} | ${runsCell(cold.imageFirstStartMs, cold.runs.imageFirstStart)} | ${runsCell(cold.firstStartMs, cold.runs.firstStart)} |`,
       `| CPU time of the bridge | ${cold.keysExistCpuMs.toFixed(0)} ms | ${cold.imageFirstStartCpuMs.toFixed(0)} ms | ${cold.firstStartCpuMs.toFixed(0)} ms |`,
+      `| to the first /jwks with the key | ${cold.jwksMs.keysExist.toFixed(0)} ms | ${cold.jwksMs.imageFirstStart.toFixed(0)} ms | ${cold.jwksMs.firstStart.toFixed(0)} ms |`,
       '',
     );
   }

@@ -67,6 +67,8 @@ export interface ColdStartResult {
   keysExistCpuMs: number;
   imageFirstStartCpuMs: number;
   firstStartCpuMs: number;
+  /** Median ms from spawn to the first /jwks that publishes a key: a first start creates its key once it listens, after its first discovery. */
+  jwksMs: { keysExist: number; imageFirstStart: number; firstStart: number };
   runs: { keysExist: number[]; imageFirstStart: number[]; firstStart: number[] };
   error?: string;
 }
