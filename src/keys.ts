@@ -75,7 +75,7 @@ export class KeySet {
   /**
    * Loads the stored keys, but leaves creating a missing algorithm's key to ensureAllKeys(), which
    * sign() waits for: a first start can answer discovery and /authorize before its RSA key exists
-   * (generating one takes 20 to 150 ms of CPU, BENCHMARKS.md).
+   * (an RSA-2048 key takes 18 to 147 ms of CPU here, BENCHMARKS.md, cold start).
    */
   static async open(
     storage: KeyStorage | string,
