@@ -324,3 +324,18 @@ t.test('settled() waits for a creation in progress, and for nothing otherwise', 
   await keys.settled();
   t.equal(keys.hasAllKeys, true);
 });
+
+t.test('refresh() on a first start creates the missing key to sign at once, not as a rotation that signs later', async (t) => {
+  const keys = await KeySet.open(t.testdir(), ['RS256'], { rotationDays: 90 });
+  await keys.refresh();
+  t.equal(jwksOf(keys).keys.length, 1, 'one key');
+  t.ok(await keys.sign({ sub: 'a' }, 'RS256'), 'and it signs now');
+});
+
+t.test('rotate() on a first start creates the missing key first, so that one key signs while the new one waits', async (t) => {
+  const keys = await KeySet.open(t.testdir(), ['RS256']);
+  const [rotated] = await keys.rotate();
+  t.equal(jwksOf(keys).keys.length, 2, 'the first key and the rotated one');
+  const token = await keys.sign({ sub: 'a' }, 'RS256');
+  t.not(decodeProtectedHeader(token).kid, rotated?.kid, 'the first key signs until the rotated one is due');
+});
