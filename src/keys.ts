@@ -135,11 +135,8 @@ export class KeySet {
 
   /** Signs `payload` with the active key of `alg`. */
   async sign(payload: JWTPayload, alg: SigningAlg, typ = 'JWT'): Promise<string> {
-    let key = this.signers.get(alg) ?? this.activeKey(alg);
-    if (key === undefined && !this.allKeys) {
-      await this.ensureAllKeys();
-      key = this.signers.get(alg) ?? this.activeKey(alg);
-    }
+    if (!this.allKeys) await this.ensureAllKeys();
+    const key = this.signers.get(alg) ?? this.activeKey(alg);
     if (key === undefined) throw new Error(`no signing key for ${alg}`);
     let header = key.headers.get(typ);
     if (header === undefined) {
